@@ -1,0 +1,171 @@
+//! `/v1/complaints`: filing, reading, listing, counting, moving, noting.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+
+use super::body;
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+use crate::service::{
+    Actor, ComplaintUpdate, ComplaintView, CountBy, CountRow, EventView, ListFilter, NewComplaint, NewNote, Page,
+    TransitionRequest,
+};
+
+/// The person or system making the change, for the history. Until staff sign in, callers
+/// name themselves in `X-Actor`; requests without it are recorded as `api`.
+fn actor(req: &HttpRequest) -> Result<Actor, ApiError> {
+    let Some(value) = req.headers().get("x-actor") else {
+        return Ok(Actor("api".into()));
+    };
+    let name = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .ok_or_else(|| ApiError::bad_request("invalid_header", "X-Actor must be 1 to 128 visible ASCII characters", Some("X-Actor".into())))?;
+    Ok(Actor(name.to_owned()))
+}
+
+/// The answer to a filing: the complaint and, once, the customer's tracking token.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FiledBody {
+    pub complaint: ComplaintView,
+    /// Give this to the customer: with the reference it opens `/v1/track/{reference}`.
+    pub tracking_token: Option<String>,
+}
+
+/// File a complaint.
+///
+/// Send an `Idempotency-Key` header to make retries safe: the same key with the same body
+/// answers with the first complaint (status 200, header `Idempotent-Replayed: true`).
+#[utoipa::path(
+    post, path = "/v1/complaints", tag = "complaints",
+    request_body = NewComplaint,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, body = FiledBody, description = "Filed"),
+        (status = 200, body = FiledBody, description = "A retry of an earlier filing"),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/v1/complaints")]
+pub async fn file(state: Data<AppState>, req: HttpRequest, raw: Bytes) -> Result<HttpResponse, ApiError> {
+    let input: NewComplaint = body::json(&req, &raw)?;
+    let key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            ApiError::bad_request("invalid_header", "Idempotency-Key must be visible ASCII", Some("Idempotency-Key".into()))
+        })?),
+    };
+    let filed = state
+        .complaints
+        .file(input, key.map(|k| (k, raw.as_ref())), &actor(&req)?)
+        .await?;
+    let status = if filed.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let mut res = HttpResponse::build(status);
+    res.insert_header(("Location", format!("/v1/complaints/{}", filed.complaint.id)));
+    if filed.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.json(FiledBody { complaint: filed.complaint, tracking_token: filed.tracking_token }))
+}
+
+/// List complaints, newest received first, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/complaints", tag = "complaints", params(ListFilter),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+#[get("/v1/complaints")]
+pub async fn list(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let filter: ListFilter = body::query(&req)?;
+    Ok(HttpResponse::Ok().json(state.complaints.list(&filter).await?))
+}
+
+/// Count complaints per product, issue, status, channel, company or region, with the same
+/// filters as the list.
+#[utoipa::path(
+    get, path = "/v1/reports/counts", tag = "reports",
+    params(("by" = CountBy, Query, description = "The column to count by"), ListFilter),
+    responses((status = 200, body = Vec<CountRow>), (status = 400, body = ErrorBody))
+)]
+#[get("/v1/reports/counts")]
+pub async fn counts(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let mut by = None;
+    let mut rest = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if k == "by" {
+            by = Some(v.parse::<CountBy>().map_err(|_| {
+                ApiError::bad_request("invalid_parameter", format!("by must be one of {}", <CountBy as strum::VariantNames>::VARIANTS.join(", ")), Some("by".into()))
+            })?);
+        } else {
+            rest.append_pair(&k, &v);
+        }
+    }
+    let by = by.ok_or_else(|| ApiError::bad_request("invalid_parameter", "by is required", Some("by".into())))?;
+    let rest = rest.finish();
+    let filter: ListFilter = body::query_str(&rest)?;
+    if filter.cursor.is_some() || filter.limit.is_some() {
+        return Err(ApiError::bad_request("invalid_parameter", "counts take no cursor or limit", Some("cursor".into())));
+    }
+    Ok(HttpResponse::Ok().json(state.complaints.count(by, &filter).await?))
+}
+
+/// One complaint, by internal id or public reference.
+#[utoipa::path(
+    get, path = "/v1/complaints/{id}", tag = "complaints",
+    params(("id" = String, Path, description = "Internal id or reference (RDR-2026-000123)")),
+    responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody))
+)]
+#[get("/v1/complaints/{id}")]
+pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.complaints.view(&id).await?))
+}
+
+/// Assign, route to a department or re-prioritise.
+#[utoipa::path(
+    patch, path = "/v1/complaints/{id}", tag = "complaints", request_body = ComplaintUpdate,
+    params(("id" = String, Path, description = "Internal id or reference")),
+    responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+#[patch("/v1/complaints/{id}")]
+pub async fn update(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
+    let change: ComplaintUpdate = body::json(&req, &raw)?;
+    Ok(HttpResponse::Ok().json(state.complaints.update(&id, change, &actor(&req)?).await?))
+}
+
+/// Move a complaint through its lifecycle. A move the lifecycle does not allow answers 409
+/// with the allowed states in `error.allowed`.
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/transitions", tag = "complaints", request_body = TransitionRequest,
+    params(("id" = String, Path, description = "Internal id or reference")),
+    responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+#[post("/v1/complaints/{id}/transitions")]
+pub async fn transition(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
+    let request: TransitionRequest = body::json(&req, &raw)?;
+    Ok(HttpResponse::Ok().json(state.complaints.transition(&id, request, &actor(&req)?).await?))
+}
+
+/// Add a note; a public note is shown to the customer.
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/notes", tag = "complaints", request_body = NewNote,
+    params(("id" = String, Path, description = "Internal id or reference")),
+    responses((status = 201, body = EventView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+#[post("/v1/complaints/{id}/notes")]
+pub async fn note(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
+    let note: NewNote = body::json(&req, &raw)?;
+    Ok(HttpResponse::Created().json(state.complaints.add_note(&id, note, &actor(&req)?).await?))
+}
+
+/// The complaint's history, oldest first.
+#[utoipa::path(
+    get, path = "/v1/complaints/{id}/events", tag = "complaints",
+    params(("id" = String, Path, description = "Internal id or reference")),
+    responses((status = 200, body = Vec<EventView>), (status = 404, body = ErrorBody))
+)]
+#[get("/v1/complaints/{id}/events")]
+pub async fn events(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.complaints.events(&id).await?))
+}

@@ -1,0 +1,137 @@
+//! Every error the API answers with has one shape: `{"error": {"code", "message", "field"}}`.
+//! Service errors map to HTTP statuses here and nowhere else.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::Status;
+use crate::error::ServiceError;
+
+/// An error as the client sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `invalid_json`, `required`, `transition_not_allowed`...
+    pub code: String,
+    pub message: String,
+    /// The request field at fault (a JSON path such as `customer.email`), if one is.
+    pub field: Option<String>,
+    /// For a refused transition: the states allowed instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<Status>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+    pub allowed: Option<Vec<Status>>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, field: Option<String>) -> Self {
+        Self { status, code: code.to_owned(), message: message.into(), field, allowed: None }
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>, field: Option<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message, field)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such complaint", None)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        let allowed = err.allowed_states().map(<[Status]>::to_vec);
+        match err {
+            ServiceError::Invalid { field, code, message } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message, Some(field))
+            }
+            ServiceError::NotFound => Self::not_found(),
+            ServiceError::Transition { source } => Self {
+                allowed,
+                ..Self::new(StatusCode::CONFLICT, "transition_not_allowed", source.to_string(), Some("to".into()))
+            },
+            ServiceError::Conflict { code, message } => {
+                let field = (code == "idempotency_key_reused").then(|| "Idempotency-Key".to_owned());
+                let status = if field.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+                Self::new(status, code, message, field)
+            }
+            ServiceError::Database(db) => {
+                // The database's text can quote values from the request; it stays in the log
+                // at debug level only, and the client gets a generic message.
+                tracing::error!(kind = "database", "storage failure");
+                tracing::debug!(error = %db, "storage failure detail");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the store could not complete the request; retry later", None)
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code.clone(),
+                message: self.message.clone(),
+                field: self.field.clone(),
+                allowed: self.allowed.clone(),
+            },
+        })
+    }
+}
+
+/// Rewrites errors raised outside the handlers (unknown route, wrong method, body too large,
+/// framework extractors) into the JSON error shape.
+pub fn render_framework_error<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this resource does not accept that method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is larger than the server accepts"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send the body as application/json"),
+        s if s.is_client_error() => ("bad_request", "the request could not be read"),
+        _ => ("internal_error", "the server failed to answer; the failure is logged"),
+    };
+    let body = serde_json::to_string(&ErrorBody {
+        error: ErrorDetail { code: code.into(), message: message.into(), field: None, allowed: None },
+    })
+    .unwrap_or_default();
+    let (req, res) = res.into_parts();
+    let res = res.set_body(body);
+    let mut res = ServiceResponse::new(req, res)
+        .map_into_boxed_body()
+        .map_into_right_body();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(ErrorHandlerResponse::Response(res))
+}

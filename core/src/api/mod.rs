@@ -1,0 +1,87 @@
+//! The REST API (actix-web, JSON) and its OpenAPI document.
+
+mod body;
+mod complaints;
+pub mod error;
+mod health;
+mod openapi;
+mod tracking;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpResponse};
+use rand::RngCore;
+
+use crate::service::Complaints;
+
+pub use openapi::ApiDoc;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub complaints: Complaints,
+}
+
+/// Builds the application: routes, body limit, error rendering and request logging.
+pub fn app(
+    state: AppState,
+    body_limit: usize,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(Data::new(state))
+        .app_data(web::PayloadConfig::new(body_limit))
+        .wrap(ErrorHandlers::new().default_handler(error::render_framework_error))
+        .wrap_fn(|req, srv| {
+            // The route pattern, not the path: paths carry references and ids.
+            let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+            let method = req.method().to_string();
+            let request_id = request_id();
+            let started = Instant::now();
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                let status = res.status().as_u16();
+                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                if status >= 500 {
+                    tracing::warn!(%method, %route, status, elapsed_ms, %request_id, "request failed");
+                } else {
+                    tracing::debug!(%method, %route, status, elapsed_ms, %request_id, "request");
+                }
+                if let Ok(value) = request_id.parse() {
+                    res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+                }
+                Ok(res)
+            }
+        })
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(openapi::document)
+        .service(complaints::file)
+        .service(complaints::list)
+        .service(complaints::counts)
+        .service(complaints::read)
+        .service(complaints::update)
+        .service(complaints::transition)
+        .service(complaints::note)
+        .service(complaints::events)
+        .service(tracking::track)
+        .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
+}
+
+fn request_id() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

@@ -1,0 +1,139 @@
+//! Settings: built-in defaults, then `redress.toml` (or the file named on the command line),
+//! then `REDRESS_*` environment variables (`REDRESS_DATABASE__URL`, `REDRESS_HTTP__BIND`, ...).
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// Everything an operator can set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub lifecycle: LifecycleSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://redress.db?mode=rwc` (the embedded default) or `postgres://user@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+    /// PostgreSQL schema to work in; lets several installations (or tests) share a database.
+    pub schema: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    pub bind: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Worker threads; the number of cores when unset.
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LifecycleSettings {
+    /// How long after resolution a complaint may still be reopened.
+    pub reopen_window_days: u32,
+    /// Response time used for the due date until a region's compliance rules give one.
+    /// 15 calendar days is the CFPB's (Company Portal Manual, section 8.1).
+    pub default_response_days: u32,
+    /// How long an `Idempotency-Key` (and the tracking token it replays) is kept.
+    pub idempotency_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// A `tracing` filter such as `info` or `redress=debug,sqlx=warn`.
+    pub filter: String,
+    /// `text` for people, `json` for log collectors.
+    pub format: String,
+}
+
+/// A setting that could not be read or makes no sense.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings: {0}")]
+    Read(#[from] config::ConfigError),
+    #[error("setting {key} is invalid: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Loads the settings; `file` replaces the default `redress.toml` lookup.
+    ///
+    /// # Errors
+    /// A malformed file, a variable of the wrong type, or a value out of range.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut builder = Self::defaults()?;
+        builder = match file {
+            Some(path) => builder.add_source(config::File::from(path).required(true)),
+            None => builder.add_source(config::File::with_name("redress").required(false)),
+        };
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("REDRESS")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The defaults alone, for tests and tools that build settings in code.
+    pub fn default_for(database_url: &str) -> Self {
+        let mut settings: Settings = Self::defaults()
+            .and_then(|b| b.build().map_err(Into::into))
+            .and_then(|c| c.try_deserialize().map_err(Into::into))
+            .expect("built-in defaults deserialize");
+        settings.database.url = database_url.to_owned();
+        settings
+    }
+
+    fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, SettingsError> {
+        Ok(config::Config::builder()
+            .set_default("database.url", "sqlite://redress.db?mode=rwc")?
+            .set_default("database.max_connections", 8)?
+            .set_default("http.bind", "127.0.0.1:8080")?
+            .set_default("http.body_limit", 1024 * 1024)?
+            .set_default("lifecycle.reopen_window_days", 56)?
+            .set_default("lifecycle.default_response_days", 15)?
+            .set_default("lifecycle.idempotency_hours", 24)?
+            .set_default("log.filter", "info")?
+            .set_default("log.format", "text")?)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key, reason: &str| SettingsError::Invalid {
+            key,
+            reason: reason.to_owned(),
+        };
+        if !(self.database.url.starts_with("sqlite:") || self.database.url.starts_with("postgres"))
+        {
+            return Err(invalid(
+                "database.url",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.http.body_limit < 1024 {
+            return Err(invalid("http.body_limit", "must be at least 1024 bytes"));
+        }
+        if self.lifecycle.default_response_days == 0 {
+            return Err(invalid(
+                "lifecycle.default_response_days",
+                "must be at least 1",
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(invalid("log.format", "must be text or json"));
+        }
+        Ok(())
+    }
+}

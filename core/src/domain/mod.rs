@@ -1,0 +1,11 @@
+//! The complaint's vocabulary and rules, free of storage and HTTP so they can be tested alone.
+
+pub mod complaint;
+pub mod lifecycle;
+pub mod money;
+pub mod reference;
+
+pub use complaint::{Channel, Outcome, Priority, Region, ResponseCategory};
+pub use lifecycle::{Status, TransitionContext, TransitionError};
+pub use money::{Money, MoneyError};
+pub use reference::Reference;

@@ -1,0 +1,109 @@
+//! Amounts of money kept as whole minor units (cents, pence, fen) with their ISO 4217 currency,
+//! so sums never drift the way floating point does.
+
+use iso_currency::Currency;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An amount as it travels in the API: a decimal (`"125.50"` or `125.5`) and a currency code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyInput {
+    #[schema(value_type = String, example = "125.50")]
+    pub amount: Decimal,
+    #[schema(example = "USD")]
+    pub currency: String,
+}
+
+/// A validated amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    pub minor_units: i64,
+    pub currency: Currency,
+}
+
+/// Why an amount was refused; the API names the offending field beside it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("amount must not be negative")]
+    Negative,
+    #[error("unknown ISO 4217 currency code")]
+    UnknownCurrency,
+    #[error("{currency} has {exponent} decimal places; the amount has more")]
+    TooPrecise { currency: &'static str, exponent: u16 },
+    #[error("amount is too large")]
+    TooLarge,
+}
+
+impl Money {
+    /// Validates an API amount.
+    ///
+    /// # Errors
+    /// Negative amounts, unknown currencies, more decimals than the currency has, overflow.
+    pub fn parse(input: &MoneyInput) -> Result<Self, MoneyError> {
+        let currency = Currency::from_code(input.currency.trim()).ok_or(MoneyError::UnknownCurrency)?;
+        if input.amount.is_sign_negative() && !input.amount.is_zero() {
+            return Err(MoneyError::Negative);
+        }
+        let exponent = currency.exponent().unwrap_or(0);
+        let scaled = input.amount.normalize();
+        if scaled.scale() > u32::from(exponent) {
+            return Err(MoneyError::TooPrecise { currency: currency.code(), exponent });
+        }
+        let factor = Decimal::from(10_i64.pow(u32::from(exponent)));
+        let minor_units = scaled
+            .checked_mul(factor)
+            .and_then(|d| d.to_i64())
+            .ok_or(MoneyError::TooLarge)?;
+        Ok(Money { minor_units, currency })
+    }
+
+    /// Rebuilds an amount read from the store.
+    pub fn from_stored(minor_units: i64, code: &str) -> Option<Self> {
+        Some(Money { minor_units, currency: Currency::from_code(code)? })
+    }
+
+    /// The amount as the API shows it.
+    pub fn to_input(self) -> MoneyInput {
+        let exponent = self.currency.exponent().unwrap_or(0);
+        MoneyInput {
+            amount: Decimal::new(self.minor_units, u32::from(exponent)),
+            currency: self.currency.code().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(amount: &str, currency: &str) -> MoneyInput {
+        MoneyInput { amount: amount.parse().unwrap(), currency: currency.into() }
+    }
+
+    #[test]
+    fn keeps_minor_units_by_currency_exponent() {
+        assert_eq!(Money::parse(&input("125.50", "USD")).unwrap().minor_units, 12550);
+        assert_eq!(Money::parse(&input("1200", "JPY")).unwrap().minor_units, 1200);
+        assert_eq!(Money::parse(&input("1.234", "KWD")).unwrap().minor_units, 1234);
+    }
+
+    #[test]
+    fn refuses_negative_unknown_and_over_precise_amounts() {
+        assert_eq!(Money::parse(&input("-1", "USD")), Err(MoneyError::Negative));
+        assert_eq!(Money::parse(&input("1", "XYZ")), Err(MoneyError::UnknownCurrency));
+        assert!(matches!(
+            Money::parse(&input("1.5", "JPY")),
+            Err(MoneyError::TooPrecise { .. })
+        ));
+    }
+
+    #[test]
+    fn round_trips_through_the_store() {
+        let m = Money::parse(&input("99.90", "GBP")).unwrap();
+        let back = Money::from_stored(m.minor_units, "GBP").unwrap().to_input();
+        assert_eq!(back.amount.to_string(), "99.90");
+    }
+}

@@ -1,0 +1,333 @@
+//! Filing a complaint: validation, the reference, the tracking token and idempotent retries.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike, Duration, Utc};
+use rand::RngCore;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::validate;
+use super::view::ComplaintView;
+use super::{Actor, Complaints, EventRecord};
+use crate::domain::money::MoneyInput;
+use crate::domain::{Channel, Priority, Reference, Region, Status};
+use crate::error::ServiceError;
+use crate::store::entity::{complaint, customer, idempotency_key, reference_counter};
+
+/// A complaint as the API receives it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComplaint {
+    pub customer: Option<NewCustomer>,
+    pub channel: Channel,
+    pub region: Region,
+    /// BCP 47 tag; `en` when absent.
+    pub language: Option<String>,
+    /// CFPB taxonomy names are kept verbatim, old and new.
+    pub product: String,
+    pub sub_product: Option<String>,
+    pub issue: String,
+    pub sub_issue: Option<String>,
+    pub narrative: Option<String>,
+    pub company: Option<String>,
+    pub consumer_state: Option<String>,
+    pub consumer_zip: Option<String>,
+    pub amount_disputed: Option<MoneyInput>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub priority: Priority,
+    pub assignee: Option<String>,
+    pub department: Option<String>,
+    /// When the institution received it; now when absent. Never in the future.
+    pub received_at: Option<DateTime<Utc>>,
+    /// The customer's IANA time zone, kept for deadlines computed in local time.
+    pub customer_time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The institution's own customer number; a known number reuses the customer record.
+    pub customer_number: Option<String>,
+}
+
+/// The answer to a filing.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub complaint: ComplaintView,
+    /// Shown once; the customer follows the complaint with it.
+    pub tracking_token: Option<String>,
+    /// The same request was answered before; this is that answer again.
+    pub replayed: bool,
+}
+
+/// Limits on free text, in characters.
+pub(crate) const NAME_MAX: usize = 255;
+pub(crate) const NARRATIVE_MAX: usize = 50_000;
+const TAG_MAX: usize = 64;
+const TAGS_MAX: usize = 20;
+
+struct ValidComplaint {
+    customer: Option<customer::ActiveModel>,
+    customer_number: Option<String>,
+    complaint: complaint::ActiveModel,
+    received_at: DateTime<Utc>,
+}
+
+impl Complaints {
+    /// Files a complaint. With an idempotency key, a retry of the same request answers with
+    /// the first complaint (and its tracking token) instead of creating a second.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming the field; [`ServiceError::Conflict`] when the key
+    /// was used for a different request.
+    pub async fn file(
+        &self,
+        input: NewComplaint,
+        idempotency: Option<(&str, &[u8])>,
+        actor: &Actor,
+    ) -> Result<Filed, ServiceError> {
+        let now = self.now();
+        let valid = self.validate_new(input, now)?;
+        let idempotency = idempotency
+            .map(|(key, body)| {
+                let key = validate::required_text("Idempotency-Key", key, 255)?;
+                Ok::<_, ServiceError>((key, hex::encode(Sha256::digest(body))))
+            })
+            .transpose()?;
+
+        let txn = self.db.begin().await?;
+        // The counter update comes first: it takes the write lock, so the idempotency lookup
+        // below sees every earlier filing with the same key.
+        let reference = next_references(&txn, valid.received_at.year(), 1).await?;
+        if let Some((key, hash)) = &idempotency {
+            if let Some(previous) = idempotency_key::Entity::find_by_id(key.clone()).one(&txn).await? {
+                txn.rollback().await?;
+                return self.replay(previous, hash).await;
+            }
+        }
+
+        let customer_id = match valid.customer {
+            None => None,
+            Some(new) => Some(find_or_insert_customer(&txn, new, valid.customer_number).await?),
+        };
+        let token = new_tracking_token();
+        let mut row = valid.complaint;
+        row.reference = Set(reference.to_string());
+        row.customer_id = Set(customer_id);
+        row.tracking_token_hash = Set(Some(token_hash(&token)));
+        row.created_at = Set(now);
+        row.updated_at = Set(now);
+        let id = complaint::Entity::insert(row).exec(&txn).await?.last_insert_id;
+
+        EventRecord {
+            complaint_id: id,
+            kind: "filed",
+            from_status: None,
+            to_status: Some(Status::Received.as_str()),
+            actor: &actor.0,
+            public: false,
+            body: None,
+            data: None,
+            at: now,
+        }
+        .insert(&txn)
+        .await?;
+        if let Some((key, hash)) = idempotency {
+            idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+                key: Set(key),
+                request_hash: Set(hash),
+                complaint_id: Set(id),
+                tracking_token: Set(Some(token.clone())),
+                created_at: Set(now),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+
+        tracing::info!(complaint_id = id, reference = %reference, "complaint filed");
+        Ok(Filed {
+            complaint: self.view(&id.to_string()).await?,
+            tracking_token: Some(token),
+            replayed: false,
+        })
+    }
+
+    async fn replay(&self, previous: idempotency_key::Model, hash: &str) -> Result<Filed, ServiceError> {
+        if previous.request_hash != hash {
+            return Err(ServiceError::Conflict {
+                code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used for a different request".into(),
+            });
+        }
+        Ok(Filed {
+            complaint: self.view(&previous.complaint_id.to_string()).await?,
+            tracking_token: previous.tracking_token,
+            replayed: true,
+        })
+    }
+
+    /// Forgets idempotency keys (and the tracking tokens kept with them) past their window.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn purge_idempotency_keys(&self) -> Result<u64, ServiceError> {
+        let cutoff = self.now() - Duration::hours(i64::from(self.lifecycle.idempotency_hours));
+        let result = idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::CreatedAt.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    fn validate_new(&self, input: NewComplaint, now: DateTime<Utc>) -> Result<ValidComplaint, ServiceError> {
+        let received_at = input.received_at.unwrap_or(now);
+        validate::not_future("received_at", received_at, now)?;
+        let amount = input
+            .amount_disputed
+            .as_ref()
+            .map(|m| validate::money("amount_disputed.amount", m))
+            .transpose()?;
+        if input.tags.len() > TAGS_MAX {
+            return Err(ServiceError::invalid("tags", "too_many", format!("at most {TAGS_MAX} tags")));
+        }
+        let tags = input
+            .tags
+            .iter()
+            .enumerate()
+            .map(|(i, t)| validate::required_text(&format!("tags[{i}]"), t, TAG_MAX))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let (customer, customer_number) = match input.customer {
+            None => (None, None),
+            Some(c) => {
+                let number = validate::optional_text("customer.customer_number", c.customer_number.as_deref(), 64)?;
+                let model = customer::ActiveModel {
+                    customer_number: Set(number.clone()),
+                    name: Set(validate::optional_text("customer.name", c.name.as_deref(), NAME_MAX)?),
+                    email: Set(validate::email("customer.email", c.email.as_deref())?),
+                    phone: Set(validate::optional_text("customer.phone", c.phone.as_deref(), 32)?),
+                    created_at: Set(now),
+                    ..Default::default()
+                };
+                (Some(model), number)
+            }
+        };
+
+        let complaint = complaint::ActiveModel {
+            external_id: Set(None),
+            source: Set("api".into()),
+            status: Set(Status::Received.as_str().into()),
+            channel: Set(<&str>::from(input.channel).into()),
+            region: Set(<&str>::from(input.region).into()),
+            language: Set(validate::language("language", input.language.as_deref().unwrap_or("en"))?),
+            product: Set(validate::required_text("product", &input.product, NAME_MAX)?),
+            sub_product: Set(validate::optional_text("sub_product", input.sub_product.as_deref(), NAME_MAX)?),
+            issue: Set(validate::required_text("issue", &input.issue, NAME_MAX)?),
+            sub_issue: Set(validate::optional_text("sub_issue", input.sub_issue.as_deref(), NAME_MAX)?),
+            narrative: Set(validate::optional_text("narrative", input.narrative.as_deref(), NARRATIVE_MAX)?),
+            company: Set(validate::optional_text("company", input.company.as_deref(), NAME_MAX)?),
+            consumer_state: Set(validate::optional_text("consumer_state", input.consumer_state.as_deref(), 8)?),
+            consumer_zip: Set(validate::optional_text("consumer_zip", input.consumer_zip.as_deref(), 16)?),
+            amount_disputed_minor: Set(amount.map(|m| m.minor_units)),
+            amount_disputed_currency: Set(amount.map(|m| m.currency.code().to_owned())),
+            tags: Set(serde_json::Value::from(tags).to_string()),
+            priority: Set(<&str>::from(input.priority).into()),
+            assignee: Set(validate::optional_text("assignee", input.assignee.as_deref(), NAME_MAX)?),
+            department: Set(validate::optional_text("department", input.department.as_deref(), 64)?),
+            received_at: Set(received_at),
+            customer_time_zone: Set(validate::time_zone("customer_time_zone", input.customer_time_zone.as_deref())?),
+            sent_to_company_at: Set(None),
+            acknowledged_at: Set(None),
+            due_at: Set(Some(received_at + self.default_response_time())),
+            resolved_at: Set(None),
+            closed_at: Set(None),
+            outcome: Set(None),
+            response_category: Set(None),
+            company_public_response: Set(None),
+            timely_response: Set(None),
+            consumer_disputed: Set(None),
+            consumer_consent: Set(None),
+            event_tag: Set(None),
+            redress_paid_minor: Set(None),
+            redress_paid_currency: Set(None),
+            merged_into_id: Set(None),
+            reopened_count: Set(0),
+            version: Set(1),
+            ..Default::default()
+        };
+        Ok(ValidComplaint { customer, customer_number, complaint, received_at })
+    }
+
+    /// The response time that applies until a region's rules give a due date.
+    pub(crate) fn default_response_time(&self) -> Duration {
+        Duration::days(i64::from(self.lifecycle.default_response_days))
+    }
+}
+
+async fn find_or_insert_customer(
+    txn: &impl ConnectionTrait,
+    new: customer::ActiveModel,
+    number: Option<String>,
+) -> Result<i64, ServiceError> {
+    if let Some(number) = number {
+        let existing = customer::Entity::find()
+            .filter(customer::Column::CustomerNumber.eq(number))
+            .one(txn)
+            .await?;
+        if let Some(existing) = existing {
+            return Ok(existing.id);
+        }
+    }
+    Ok(customer::Entity::insert(new).exec(txn).await?.last_insert_id)
+}
+
+/// Reserves `count` consecutive reference numbers in `year` and returns the first.
+///
+/// One upsert does it, so several replicas sharing a database never hand out a number twice.
+pub(crate) async fn next_references(
+    db: &impl ConnectionTrait,
+    year: i32,
+    count: i64,
+) -> Result<Reference, sea_orm::DbErr> {
+    let table = reference_counter::Entity;
+    let last = (table, reference_counter::Column::Last);
+    let stmt = Query::insert()
+        .into_table(table)
+        .columns([reference_counter::Column::Year, reference_counter::Column::Last])
+        .values_panic([year.into(), count.into()])
+        .on_conflict(
+            OnConflict::column(reference_counter::Column::Year)
+                .value(reference_counter::Column::Last, Expr::col(last).add(count))
+                .to_owned(),
+        )
+        .returning_col(reference_counter::Column::Last)
+        .to_owned();
+    let row = db
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotInserted)?;
+    let last: i64 = row.try_get("", "last")?;
+    Ok(Reference { year, number: last - count + 1 })
+}
+
+fn new_tracking_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -1,0 +1,127 @@
+//! Use cases, one function each, every one inside a single database transaction that writes
+//! the change together with its history event.
+
+mod events;
+mod filing;
+mod query;
+mod tracking;
+mod transition;
+mod update;
+pub mod validate;
+pub mod view;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::ColumnTrait;
+
+use crate::config::LifecycleSettings;
+use crate::domain::{Reference, TransitionContext};
+use crate::error::ServiceError;
+use crate::store::entity::{complaint, complaint_event};
+
+pub(crate) use filing::{NARRATIVE_MAX, next_references};
+pub use events::NewNote;
+pub use filing::{Filed, NewComplaint, NewCustomer};
+pub use query::{CountBy, CountRow, ListFilter, Page};
+pub use transition::TransitionRequest;
+pub use update::ComplaintUpdate;
+pub use view::{ComplaintSummary, ComplaintView, EventView, PublicMessage, TrackingView};
+
+/// The complaint service: cheap to clone, shared by every request handler.
+#[derive(Clone)]
+pub struct Complaints {
+    db: DatabaseConnection,
+    lifecycle: LifecycleSettings,
+}
+
+/// Who asked for a change, as recorded in the history.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+impl Complaints {
+    pub fn new(db: DatabaseConnection, lifecycle: LifecycleSettings) -> Self {
+        Self { db, lifecycle }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        // Microseconds are what both databases keep; trimming here keeps reads equal to writes.
+        let now = Utc::now();
+        now - Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1000))
+    }
+
+    fn context(&self, row: &complaint::Model) -> TransitionContext {
+        TransitionContext {
+            now: self.now(),
+            resolved_at: row.resolved_at,
+            reopen_window: Duration::days(i64::from(self.lifecycle.reopen_window_days)),
+        }
+    }
+
+    /// Finds a complaint by internal id (`42`) or public reference (`RDR-2026-000042`).
+    async fn find(&self, key: &str) -> Result<complaint::Model, ServiceError> {
+        find_complaint(&self.db, key).await
+    }
+}
+
+/// Someone changed the complaint between our read and our write.
+pub(crate) fn version_conflict() -> ServiceError {
+    ServiceError::Conflict {
+        code: "version_conflict",
+        message: "the complaint was changed by someone else; read it again and retry".into(),
+    }
+}
+
+pub(crate) async fn find_complaint(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<complaint::Model, ServiceError> {
+    let query = if let Ok(id) = key.parse::<i64>() {
+        complaint::Entity::find_by_id(id)
+    } else if let Ok(reference) = key.parse::<Reference>() {
+        complaint::Entity::find().filter(complaint::Column::Reference.eq(reference.to_string()))
+    } else {
+        return Err(ServiceError::NotFound);
+    };
+    query.one(db).await?.ok_or(ServiceError::NotFound)
+}
+
+/// One row of history, to be inserted in the same transaction as the change it records.
+pub(crate) struct EventRecord<'a> {
+    pub complaint_id: i64,
+    pub kind: &'static str,
+    pub from_status: Option<&'static str>,
+    pub to_status: Option<&'static str>,
+    pub actor: &'a str,
+    pub public: bool,
+    pub body: Option<String>,
+    pub data: Option<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+impl EventRecord<'_> {
+    pub(crate) fn into_active(self) -> complaint_event::ActiveModel {
+        complaint_event::ActiveModel {
+            complaint_id: Set(self.complaint_id),
+            kind: Set(self.kind.to_owned()),
+            from_status: Set(self.from_status.map(str::to_owned)),
+            to_status: Set(self.to_status.map(str::to_owned)),
+            actor: Set(self.actor.to_owned()),
+            public: Set(self.public),
+            body: Set(self.body),
+            data: Set(self.data.map(|d| d.to_string())),
+            at: Set(self.at),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) async fn insert(self, db: &impl ConnectionTrait) -> Result<(), ServiceError> {
+        complaint_event::Entity::insert(self.into_active())
+            .exec_without_returning(db)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,253 @@
+//! Listing, filtering, searching and counting complaints.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantNames};
+use utoipa::{IntoParams, ToSchema};
+
+use super::Complaints;
+use super::view::ComplaintSummary;
+use crate::domain::{Channel, Region, Status};
+use crate::error::ServiceError;
+use crate::store::entity::complaint;
+
+/// Which complaints to list. All conditions must hold.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListFilter {
+    pub status: Option<Status>,
+    /// Exact product name, as in the CFPB taxonomy.
+    pub product: Option<String>,
+    pub issue: Option<String>,
+    pub channel: Option<Channel>,
+    pub company: Option<String>,
+    pub region: Option<Region>,
+    pub assignee: Option<String>,
+    /// First day received (UTC), inclusive.
+    pub received_from: Option<NaiveDate>,
+    /// Last day received (UTC), inclusive.
+    pub received_to: Option<NaiveDate>,
+    /// Only open complaints past their due date (true) or not past it (false).
+    pub overdue: Option<bool>,
+    /// Words to find in the narrative (English stemming: "charged" finds "charges").
+    pub q: Option<String>,
+    /// Page size, 1 to 500; 50 when absent.
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of a list, newest received first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page {
+    pub items: Vec<ComplaintSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A column complaints can be counted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, EnumString, IntoStaticStr, VariantNames, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CountBy {
+    Product,
+    Issue,
+    Status,
+    Channel,
+    Company,
+    Region,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CountRow {
+    /// The value counted; absent for complaints without one.
+    pub key: Option<String>,
+    pub count: i64,
+}
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+const QUERY_MAX: usize = 500;
+
+impl Complaints {
+    /// A page of complaints matching the filter.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] for a bad limit, cursor, date range or search text.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Page, ServiceError> {
+        let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ServiceError::invalid("limit", "out_of_range", format!("limit must be between 1 and {MAX_LIMIT}")));
+        }
+        let now = self.now();
+        let mut select = self.filtered(filter, now)?;
+        if let Some(cursor) = &filter.cursor {
+            let (at, id) = decode_cursor(cursor)?;
+            select = select.filter(
+                Condition::any()
+                    .add(complaint::Column::ReceivedAt.lt(at))
+                    .add(complaint::Column::ReceivedAt.eq(at).and(complaint::Column::Id.lt(id))),
+            );
+        }
+        let mut rows = select
+            .order_by_desc(complaint::Column::ReceivedAt)
+            .order_by_desc(complaint::Column::Id)
+            .limit(limit + 1)
+            .all(&self.db)
+            .await?;
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| encode_cursor(r.received_at, r.id))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.into_iter().map(|r| ComplaintSummary::build(r, now)).collect(),
+            next_cursor,
+        })
+    }
+
+    /// How many complaints match the filter, per value of one column, most frequent first.
+    ///
+    /// # Errors
+    /// As [`Complaints::list`].
+    pub async fn count(&self, by: CountBy, filter: &ListFilter) -> Result<Vec<CountRow>, ServiceError> {
+        let column = match by {
+            CountBy::Product => complaint::Column::Product,
+            CountBy::Issue => complaint::Column::Issue,
+            CountBy::Status => complaint::Column::Status,
+            CountBy::Channel => complaint::Column::Channel,
+            CountBy::Company => complaint::Column::Company,
+            CountBy::Region => complaint::Column::Region,
+        };
+        let rows: Vec<(Option<String>, i64)> = self
+            .filtered(filter, self.now())?
+            .select_only()
+            .column_as(column, "key")
+            .column_as(complaint::Column::Id.count(), "count")
+            .group_by(column)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut counts: Vec<CountRow> = rows.into_iter().map(|(key, count)| CountRow { key, count }).collect();
+        counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        Ok(counts)
+    }
+
+    fn filtered(&self, f: &ListFilter, now: DateTime<Utc>) -> Result<Select<complaint::Entity>, ServiceError> {
+        let mut select = complaint::Entity::find();
+        let exact = [
+            (complaint::Column::Status, f.status.map(|s| s.as_str().to_owned())),
+            (complaint::Column::Product, f.product.clone()),
+            (complaint::Column::Issue, f.issue.clone()),
+            (complaint::Column::Channel, f.channel.map(|c| <&str>::from(c).to_owned())),
+            (complaint::Column::Company, f.company.clone()),
+            (complaint::Column::Region, f.region.map(|r| <&str>::from(r).to_owned())),
+            (complaint::Column::Assignee, f.assignee.clone()),
+        ];
+        for (column, value) in exact {
+            if let Some(value) = value {
+                select = select.filter(column.eq(value));
+            }
+        }
+        if let (Some(from), Some(to)) = (f.received_from, f.received_to) {
+            if from > to {
+                return Err(ServiceError::invalid("received_from", "empty_range", "received_from is after received_to"));
+            }
+        }
+        if let Some(from) = f.received_from {
+            select = select.filter(complaint::Column::ReceivedAt.gte(start_of(from)));
+        }
+        if let Some(to) = f.received_to {
+            select = select.filter(complaint::Column::ReceivedAt.lt(start_of(to) + Duration::days(1)));
+        }
+        if let Some(overdue) = f.overdue {
+            let open = complaint::Column::Status.is_in(Status::OPEN.map(Status::as_str));
+            let late = complaint::Column::DueAt.lt(now);
+            select = if overdue {
+                select.filter(open).filter(late)
+            } else {
+                select.filter(Condition::any().add(open.not()).add(late.not()).add(complaint::Column::DueAt.is_null()))
+            };
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            if q.chars().count() > QUERY_MAX {
+                return Err(ServiceError::invalid("q", "too_long", format!("q is longer than {QUERY_MAX} characters")));
+            }
+            select = select.filter(narrative_matches(self.db.get_database_backend(), q)?);
+        }
+        Ok(select)
+    }
+}
+
+/// The full-text condition in the backend's own dialect.
+fn narrative_matches(backend: DbBackend, q: &str) -> Result<SimpleExpr, ServiceError> {
+    match backend {
+        DbBackend::Postgres => Ok(Expr::cust_with_values(
+            "to_tsvector('english', coalesce(\"complaints\".\"narrative\", '')) @@ plainto_tsquery('english', $1)",
+            [q.to_owned()],
+        )),
+        _ => {
+            let terms = fts5_terms(q);
+            if terms.is_empty() {
+                return Err(ServiceError::invalid("q", "no_words", "q holds no words to search for"));
+            }
+            Ok(Expr::cust_with_values(
+                "\"complaints\".\"id\" IN (SELECT rowid FROM complaints_fts WHERE complaints_fts MATCH ?)",
+                [terms],
+            ))
+        }
+    }
+}
+
+/// Turns free text into an FTS5 query of quoted words, all required, so that no input can
+/// be read as FTS5 syntax.
+fn fts5_terms(q: &str) -> String {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+}
+
+fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), ServiceError> {
+    let bad = || ServiceError::invalid("cursor", "invalid_cursor", "cursor is not one this API handed out");
+    let text = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at, id.parse().map_err(|_| bad())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_cannot_inject_fts5_syntax() {
+        assert_eq!(fts5_terms("late fee\" OR narrative:*"), "\"late\" \"fee\" \"OR\" \"narrative\"");
+        assert_eq!(fts5_terms("  ** () "), "");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        assert_eq!(decode_cursor(&encode_cursor(at, 42)).unwrap(), (at, 42));
+        assert!(decode_cursor("not-a-cursor").is_err());
+    }
+}

@@ -1,0 +1,187 @@
+//! Moving a complaint through its lifecycle.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::view::{ComplaintView, status_of};
+use super::{Actor, Complaints, EventRecord, find_complaint, validate, version_conflict};
+use crate::domain::lifecycle::{self, is_reopen};
+use crate::domain::money::MoneyInput;
+use crate::domain::{Outcome, ResponseCategory, Status};
+use crate::error::ServiceError;
+use crate::store::entity::complaint;
+
+/// A request to move a complaint.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub to: Status,
+    /// Why, for the history.
+    pub reason: Option<String>,
+    /// Required when resolving.
+    pub outcome: Option<Outcome>,
+    /// The CFPB response category, when resolving.
+    pub response_category: Option<ResponseCategory>,
+    /// Redress paid to the customer, when resolving.
+    pub redress_paid: Option<MoneyInput>,
+    /// The reference or id of the complaint this one is merged into; required when merging.
+    pub merged_into: Option<String>,
+    /// A message for the customer, shown on the tracking view.
+    pub public_message: Option<String>,
+    /// The `version` last read; the move is refused if the complaint changed since.
+    pub expected_version: Option<i32>,
+}
+
+const REASON_MAX: usize = 2_000;
+const MESSAGE_MAX: usize = 10_000;
+
+impl Complaints {
+    /// Moves a complaint to another state and records the move.
+    ///
+    /// # Errors
+    /// [`ServiceError::Transition`] with the allowed states when the lifecycle refuses;
+    /// [`ServiceError::Invalid`] for a missing outcome or merge target;
+    /// [`ServiceError::Conflict`] when the complaint changed meanwhile.
+    pub async fn transition(
+        &self,
+        key: &str,
+        request: TransitionRequest,
+        actor: &Actor,
+    ) -> Result<ComplaintView, ServiceError> {
+        let current = self.find(key).await?;
+        if let Some(expected) = request.expected_version {
+            if expected != current.version {
+                return Err(version_conflict());
+            }
+        }
+        let from = status_of(&current);
+        let to = request.to;
+        let ctx = self.context(&current);
+        lifecycle::check(from, to, &ctx)?;
+
+        let reason = validate::optional_text("reason", request.reason.as_deref(), REASON_MAX)?;
+        let message = validate::optional_text("public_message", request.public_message.as_deref(), MESSAGE_MAX)?;
+        let resolving = to == Status::Resolved;
+        if resolving && request.outcome.is_none() {
+            return Err(ServiceError::invalid("outcome", "required", "resolving a complaint needs its outcome"));
+        }
+        if !resolving {
+            for (field, given) in [
+                ("outcome", request.outcome.is_some()),
+                ("response_category", request.response_category.is_some()),
+                ("redress_paid", request.redress_paid.is_some()),
+            ] {
+                if given {
+                    return Err(ServiceError::invalid(field, "not_applicable", format!("{field} is given only when resolving")));
+                }
+            }
+        }
+        let redress = request
+            .redress_paid
+            .as_ref()
+            .map(|m| validate::money("redress_paid.amount", m))
+            .transpose()?;
+        let merged_into = match (to, request.merged_into.as_deref()) {
+            (Status::Merged, None) => {
+                return Err(ServiceError::invalid("merged_into", "required", "merging needs the complaint to merge into"));
+            }
+            (Status::Merged, Some(target)) => Some(self.merge_target(&current, target).await?),
+            (_, Some(_)) => {
+                return Err(ServiceError::invalid("merged_into", "not_applicable", "merged_into is given only when merging"));
+            }
+            (_, None) => None,
+        };
+
+        let now = ctx.now;
+        let mut update = complaint::Entity::update_many()
+            .col_expr(complaint::Column::Status, Expr::value(to.as_str()))
+            .col_expr(complaint::Column::Version, Expr::col(complaint::Column::Version).add(1))
+            .col_expr(complaint::Column::UpdatedAt, Expr::value(now))
+            .filter(complaint::Column::Id.eq(current.id))
+            .filter(complaint::Column::Version.eq(current.version));
+        match to {
+            Status::Acknowledged if current.acknowledged_at.is_none() => {
+                update = update.col_expr(complaint::Column::AcknowledgedAt, Expr::value(now));
+            }
+            Status::Resolved => {
+                update = update
+                    .col_expr(complaint::Column::ResolvedAt, Expr::value(now))
+                    .col_expr(complaint::Column::Outcome, Expr::value(request.outcome.map(<&str>::from)))
+                    .col_expr(complaint::Column::ResponseCategory, Expr::value(request.response_category.map(<&str>::from)))
+                    .col_expr(complaint::Column::RedressPaidMinor, Expr::value(redress.map(|m| m.minor_units)))
+                    .col_expr(complaint::Column::RedressPaidCurrency, Expr::value(redress.map(|m| m.currency.code())));
+            }
+            Status::Closed => {
+                update = update.col_expr(complaint::Column::ClosedAt, Expr::value(now));
+            }
+            Status::Merged => {
+                update = update.col_expr(complaint::Column::MergedIntoId, Expr::value(merged_into));
+            }
+            _ => {}
+        }
+        if is_reopen(from, to) {
+            let no_time: Option<chrono::DateTime<chrono::Utc>> = None;
+            update = update
+                .col_expr(complaint::Column::ResolvedAt, Expr::value(no_time))
+                .col_expr(complaint::Column::ClosedAt, Expr::value(no_time))
+                .col_expr(complaint::Column::ReopenedCount, Expr::col(complaint::Column::ReopenedCount).add(1));
+        }
+
+        let txn = self.db.begin().await?;
+        if update.exec(&txn).await?.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(version_conflict());
+        }
+        let data = json!({
+            "reason": reason,
+            "outcome": request.outcome,
+            "response_category": request.response_category,
+            "redress_paid": request.redress_paid,
+            "merged_into_id": merged_into,
+            "reopen": is_reopen(from, to),
+        });
+        EventRecord {
+            complaint_id: current.id,
+            kind: "transition",
+            from_status: Some(from.as_str()),
+            to_status: Some(to.as_str()),
+            actor: &actor.0,
+            public: message.is_some(),
+            body: message,
+            data: Some(strip_nulls(data)),
+            at: now,
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(complaint_id = current.id, from = from.as_str(), to = to.as_str(), "complaint moved");
+        self.view(&current.id.to_string()).await
+    }
+
+    async fn merge_target(&self, current: &complaint::Model, key: &str) -> Result<i64, ServiceError> {
+        let target = match find_complaint(&self.db, key).await {
+            Ok(target) => target,
+            Err(ServiceError::NotFound) => {
+                return Err(ServiceError::invalid("merged_into", "unknown_complaint", "no complaint has that reference"));
+            }
+            Err(e) => return Err(e),
+        };
+        if target.id == current.id {
+            return Err(ServiceError::invalid("merged_into", "self_merge", "a complaint cannot be merged into itself"));
+        }
+        if status_of(&target).is_terminal() {
+            return Err(ServiceError::invalid("merged_into", "terminal_target", "the target complaint is itself withdrawn or merged"));
+        }
+        Ok(target.id)
+    }
+}
+
+fn strip_nulls(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| !serde_json::Value::is_null(v) && v != &serde_json::Value::Bool(false));
+    }
+    value
+}

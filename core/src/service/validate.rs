@@ -1,0 +1,95 @@
+//! Field checks shared by the use cases; each failure names the field it concerns.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::money::MoneyInput;
+use crate::domain::Money;
+use crate::error::ServiceError;
+
+/// Trims a required text field and checks its length in characters.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, ServiceError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ServiceError::invalid(field, "required", format!("{field} must not be empty")));
+    }
+    check_length(field, trimmed, max)?;
+    Ok(trimmed.to_owned())
+}
+
+/// Trims an optional text field; blank becomes absent.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ServiceError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => {
+            check_length(field, v, max)?;
+            Ok(Some(v.to_owned()))
+        }
+    }
+}
+
+fn check_length(field: &str, value: &str, max: usize) -> Result<(), ServiceError> {
+    if value.chars().count() > max {
+        return Err(ServiceError::invalid(
+            field,
+            "too_long",
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ServiceError::invalid(
+            field,
+            "control_characters",
+            format!("{field} contains control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A time that must not lie in the future (a minute of clock skew is tolerated).
+pub fn not_future(field: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    if at > now + Duration::minutes(1) {
+        return Err(ServiceError::invalid(field, "in_future", format!("{field} lies in the future")));
+    }
+    Ok(())
+}
+
+pub fn money(field: &str, input: &MoneyInput) -> Result<Money, ServiceError> {
+    Money::parse(input).map_err(|e| ServiceError::invalid(field, "invalid_amount", e.to_string()))
+}
+
+/// An IANA time zone name such as `Europe/London`.
+pub fn time_zone(field: &str, value: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(name) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    name.parse::<chrono_tz::Tz>()
+        .map(|tz| Some(tz.name().to_owned()))
+        .map_err(|_| ServiceError::invalid(field, "unknown_time_zone", format!("{field} is not an IANA time zone name")))
+}
+
+/// A BCP 47 language tag of the simple kind complaints carry: `en`, `zh-Hans`, `en-GB`.
+pub fn language(field: &str, value: &str) -> Result<String, ServiceError> {
+    let mut parts = value.trim().split('-');
+    let primary = parts.next().unwrap_or_default();
+    let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
+    let rest_ok = parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !primary_ok || !rest_ok {
+        return Err(ServiceError::invalid(field, "invalid_language", format!("{field} is not a language tag such as en or zh-Hans")));
+    }
+    Ok(value.trim().to_owned())
+}
+
+/// An e-mail address, checked against RFC 5322's address syntax.
+pub fn email(field: &str, value: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(address) = optional_text(field, value, 254)? else {
+        return Ok(None);
+    };
+    if !email_address::EmailAddress::is_valid(&address) {
+        return Err(ServiceError::invalid(field, "invalid_email", format!("{field} is not an e-mail address")));
+    }
+    Ok(Some(address))
+}

@@ -1,0 +1,232 @@
+//! What the service answers with: complaint views built from stored rows.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::lifecycle::{self, TransitionContext};
+use crate::domain::money::MoneyInput;
+use crate::domain::{Money, Status};
+use crate::store::entity::{complaint, complaint_event, customer};
+
+/// A complaint as staff see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComplaintView {
+    pub id: i64,
+    #[schema(example = "RDR-2026-000123")]
+    pub reference: String,
+    /// The id in the system the complaint came from (the CFPB Complaint ID for imports).
+    pub external_id: Option<String>,
+    pub source: String,
+    pub status: Status,
+    /// Where the complaint may move next, given the lifecycle rules and the reopen window.
+    pub allowed_transitions: Vec<Status>,
+    pub channel: String,
+    pub region: String,
+    pub language: String,
+    pub product: String,
+    pub sub_product: Option<String>,
+    pub issue: String,
+    pub sub_issue: Option<String>,
+    pub narrative: Option<String>,
+    pub company: Option<String>,
+    pub consumer_state: Option<String>,
+    pub consumer_zip: Option<String>,
+    pub amount_disputed: Option<MoneyInput>,
+    pub tags: Vec<String>,
+    pub priority: String,
+    pub assignee: Option<String>,
+    pub department: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub customer_time_zone: Option<String>,
+    pub sent_to_company_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub response_category: Option<String>,
+    pub company_public_response: Option<String>,
+    pub timely_response: Option<bool>,
+    pub consumer_disputed: Option<bool>,
+    pub consumer_consent: Option<String>,
+    pub event_tag: Option<String>,
+    pub redress_paid: Option<MoneyInput>,
+    pub merged_into_id: Option<i64>,
+    pub reopened_count: i32,
+    pub customer: Option<CustomerView>,
+    /// Send it back as `expected_version` to make sure nobody changed the complaint meanwhile.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerView {
+    pub id: i64,
+    pub customer_number: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A line in a list of complaints: the facts without narrative or personal data.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComplaintSummary {
+    pub id: i64,
+    pub reference: String,
+    pub external_id: Option<String>,
+    pub status: Status,
+    pub channel: String,
+    pub region: String,
+    pub product: String,
+    pub issue: String,
+    pub company: Option<String>,
+    pub priority: String,
+    pub assignee: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+/// One entry in a complaint's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub actor: String,
+    pub public: bool,
+    pub body: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: Option<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// What the customer sees with their tracking token: status, dates, public messages.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrackingView {
+    pub reference: String,
+    pub status: Status,
+    pub received_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub messages: Vec<PublicMessage>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicMessage {
+    pub at: DateTime<Utc>,
+    pub body: String,
+}
+
+pub(crate) fn status_of(row: &complaint::Model) -> Status {
+    // Rows are written only through the service, which stores valid names.
+    row.status.parse().unwrap_or(Status::Received)
+}
+
+fn money(minor: Option<i64>, currency: Option<&str>) -> Option<MoneyInput> {
+    Some(Money::from_stored(minor?, currency?)?.to_input())
+}
+
+impl ComplaintView {
+    pub(crate) fn build(
+        row: complaint::Model,
+        customer: Option<customer::Model>,
+        ctx: &TransitionContext,
+    ) -> Self {
+        let status = status_of(&row);
+        Self {
+            allowed_transitions: lifecycle::allowed_next(status, ctx),
+            amount_disputed: money(row.amount_disputed_minor, row.amount_disputed_currency.as_deref()),
+            redress_paid: money(row.redress_paid_minor, row.redress_paid_currency.as_deref()),
+            tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            customer: customer.map(|c| CustomerView {
+                id: c.id,
+                customer_number: c.customer_number,
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+            }),
+            id: row.id,
+            reference: row.reference,
+            external_id: row.external_id,
+            source: row.source,
+            status,
+            channel: row.channel,
+            region: row.region,
+            language: row.language,
+            product: row.product,
+            sub_product: row.sub_product,
+            issue: row.issue,
+            sub_issue: row.sub_issue,
+            narrative: row.narrative,
+            company: row.company,
+            consumer_state: row.consumer_state,
+            consumer_zip: row.consumer_zip,
+            priority: row.priority,
+            assignee: row.assignee,
+            department: row.department,
+            received_at: row.received_at,
+            customer_time_zone: row.customer_time_zone,
+            sent_to_company_at: row.sent_to_company_at,
+            acknowledged_at: row.acknowledged_at,
+            due_at: row.due_at,
+            resolved_at: row.resolved_at,
+            closed_at: row.closed_at,
+            outcome: row.outcome,
+            response_category: row.response_category,
+            company_public_response: row.company_public_response,
+            timely_response: row.timely_response,
+            consumer_disputed: row.consumer_disputed,
+            consumer_consent: row.consumer_consent,
+            event_tag: row.event_tag,
+            merged_into_id: row.merged_into_id,
+            reopened_count: row.reopened_count,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl ComplaintSummary {
+    pub(crate) fn build(row: complaint::Model, now: DateTime<Utc>) -> Self {
+        let status = status_of(&row);
+        Self {
+            overdue: status.is_open() && row.due_at.is_some_and(|due| due < now),
+            id: row.id,
+            reference: row.reference,
+            external_id: row.external_id,
+            status,
+            channel: row.channel,
+            region: row.region,
+            product: row.product,
+            issue: row.issue,
+            company: row.company,
+            priority: row.priority,
+            assignee: row.assignee,
+            received_at: row.received_at,
+            due_at: row.due_at,
+        }
+    }
+}
+
+impl From<complaint_event::Model> for EventView {
+    fn from(row: complaint_event::Model) -> Self {
+        Self {
+            id: row.id,
+            kind: row.kind,
+            from_status: row.from_status,
+            to_status: row.to_status,
+            actor: row.actor,
+            public: row.public,
+            body: row.body,
+            data: row.data.and_then(|d| serde_json::from_str(&d).ok()),
+            at: row.at,
+        }
+    }
+}

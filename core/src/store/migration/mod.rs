@@ -1,0 +1,16 @@
+//! Schema migrations. They run unchanged on SQLite and PostgreSQL; the few statements that
+//! differ (full-text search) are chosen by backend inside a migration.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261203_000001_complaints;
+
+/// Applies the schema; `redress serve` and `redress import` run it at start.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261203_000001_complaints::Migration)]
+    }
+}
