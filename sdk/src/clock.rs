@@ -12,6 +12,7 @@ use chrono::{Months, NaiveDate};
 
 use crate::calendar::{BusinessCalendar, next_day};
 use crate::complaint::Timestamp;
+use crate::deadline::{Deadline, DeadlineKind};
 use crate::error::PluginError;
 
 /// Why a clock stopped (WIT `pause-reason`).
@@ -339,6 +340,57 @@ impl<'a> DeadlineClock<'a> {
         let last = self.last_day(period)?;
         let last = self.calendar.business_day_on_or_after(last)?;
         Ok(self.calendar.end_of_day(last)?)
+    }
+
+    /// A [`Deadline`] of `kind` due [`due_at`](Self::due_at) `period`, citing
+    /// `rule`, with `paused` and `basis` filled from the timeline.
+    ///
+    /// # Errors
+    ///
+    /// As for [`last_day`](Self::last_day).
+    pub fn deadline(
+        &self,
+        kind: DeadlineKind,
+        period: Period,
+        rule: &str,
+    ) -> Result<Deadline, PluginError> {
+        Ok(self.describe(kind, self.due_at(period)?, rule, period.to_string()))
+    }
+
+    /// Like [`deadline`](Self::deadline), rolled on to the next business day
+    /// as [`due_at_next_business_day`](Self::due_at_next_business_day) does.
+    ///
+    /// # Errors
+    ///
+    /// As for [`last_day`](Self::last_day).
+    pub fn deadline_next_business_day(
+        &self,
+        kind: DeadlineKind,
+        period: Period,
+        rule: &str,
+    ) -> Result<Deadline, PluginError> {
+        let due_at = self.due_at_next_business_day(period)?;
+        let counted = format!("{period}, moved to the next working day if it ends on a rest day");
+        Ok(self.describe(kind, due_at, rule, counted))
+    }
+
+    fn describe(&self, kind: DeadlineKind, due_at: Timestamp, rule: &str, counted: String) -> Deadline {
+        let from = if self.timeline.restarted {
+            "the day new facts arrived"
+        } else {
+            "the day of receipt"
+        };
+        let mut basis = format!("{counted} after {from}, {}", self.calendar.time_zone());
+        if !self.timeline.pauses.is_empty() {
+            basis.push_str("; days paused throughout not counted");
+        }
+        Deadline {
+            kind,
+            due_at,
+            rule: rule.to_owned(),
+            paused: self.timeline.is_paused(),
+            basis,
+        }
     }
 }
 

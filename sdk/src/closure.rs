@@ -51,6 +51,8 @@ pub mod element {
     pub const ADR_BODY: &str = "adr-body";
     /// EU GDPR: the right to complain to the supervisory authority.
     pub const SUPERVISORY_AUTHORITY: &str = "supervisory-authority-complaint";
+    /// EU GDPR: the right to seek a judicial remedy.
+    pub const JUDICIAL_REMEDY: &str = "judicial-remedy";
 }
 
 /// The final (or summary) response the firm is about to send.

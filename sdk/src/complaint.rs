@@ -1,5 +1,8 @@
 //! The complaint as plugins see it: a native mirror of the WIT `types` records.
 
+use crate::calendar::Region;
+use crate::error::PluginError;
+
 /// Milliseconds since 1970-01-01T00:00:00Z (WIT `timestamp`).
 pub type Timestamp = i64;
 
@@ -92,5 +95,23 @@ impl Complaint {
     /// Whether the complaint carries `tag`, compared without regard to ASCII case.
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
+    }
+
+    /// Checks that the complaint's region code is `region`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidComplaint`](crate::ErrorKind::InvalidComplaint) otherwise.
+    pub fn require_region(&self, region: Region) -> Result<(), PluginError> {
+        if Region::from_code(&self.region) == Some(region) {
+            Ok(())
+        } else {
+            Err(PluginError::invalid_complaint(format!(
+                "region {:?} is not {}; this plugin handles only {} complaints",
+                self.region,
+                region.code(),
+                region.code()
+            )))
+        }
     }
 }

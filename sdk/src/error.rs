@@ -69,7 +69,9 @@ impl From<CalendarError> for PluginError {
         let kind = match err {
             CalendarError::YearNotCovered { .. } => ErrorKind::CalendarOutOfRange,
             CalendarError::TimestampOutOfRange(_) => ErrorKind::InvalidComplaint,
-            CalendarError::UnknownTimeZone(_) => ErrorKind::InvalidConfig,
+            CalendarError::UnknownTimeZone(_) | CalendarError::InvalidSetting { .. } => {
+                ErrorKind::InvalidConfig
+            }
         };
         PluginError::new(kind, err.to_string())
     }

@@ -2,6 +2,12 @@
 
 use chrono::{Months, NaiveDate};
 
+use crate::host::{Host, LogLevel};
+
+/// Configuration key: days to keep records, replacing a plugin's default where
+/// the region's rules name no period.
+pub const RETENTION_DAYS_KEY: &str = "retention-days";
+
 /// What a retention period counts from (WIT `retention-anchor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RetentionAnchor {
@@ -42,6 +48,30 @@ pub fn years_from(from: NaiveDate, years: u32) -> u32 {
 pub fn years_at_most(years: u32) -> u32 {
     // Any run of `years` consecutive years holds at most ceil(years / 4) leap days.
     years * 365 + years.div_ceil(4)
+}
+
+/// `default`, unless the operator set `retention-days` to a positive whole
+/// number of days, which then replaces the period (anchor unchanged). A
+/// malformed value is logged and ignored.
+pub fn configured_or(host: &dyn Host, default: RetentionPeriod) -> RetentionPeriod {
+    let Some(value) = host.config(RETENTION_DAYS_KEY) else {
+        return default;
+    };
+    match value.trim().parse::<u32>() {
+        Ok(days) if days > 0 => RetentionPeriod {
+            keep_for_days: days,
+            rule: format!("operator setting retention-days={days}; default was: {}", default.rule),
+            ..default
+        },
+        _ => {
+            host.log(
+                LogLevel::Warn,
+                "ignoring malformed retention-days setting",
+                &[("value", value.as_str())],
+            );
+            default
+        }
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, Ap
             None,
         ));
     }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request("invalid_json", "the body must be a JSON object", None));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -91,7 +94,7 @@ fn field_of(path: &str, message: &str) -> Option<String> {
         .find_map(|p| message.strip_prefix(p))
         .and_then(|rest| rest.split('`').next());
     match (path, named) {
-        (".", None) => None,
+        ("." | "?", None) => None,
         (".", Some(name)) => Some(name.to_owned()),
         (path, Some(name)) if !path.ends_with(name) => Some(format!("{path}.{name}")),
         (path, _) => Some(path.to_owned()),

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::body;
 use super::error::{ApiError, ErrorBody};
@@ -49,7 +49,6 @@ pub struct FiledBody {
         (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
     )
 )]
-#[post("/v1/complaints")]
 pub async fn file(state: Data<AppState>, req: HttpRequest, raw: Bytes) -> Result<HttpResponse, ApiError> {
     let input: NewComplaint = body::json(&req, &raw)?;
     let key = match req.headers().get("idempotency-key") {
@@ -76,7 +75,6 @@ pub async fn file(state: Data<AppState>, req: HttpRequest, raw: Bytes) -> Result
     get, path = "/v1/complaints", tag = "complaints", params(ListFilter),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-#[get("/v1/complaints")]
 pub async fn list(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let filter: ListFilter = body::query(&req)?;
     Ok(HttpResponse::Ok().json(state.complaints.list(&filter).await?))
@@ -89,7 +87,6 @@ pub async fn list(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespons
     params(("by" = CountBy, Query, description = "The column to count by"), ListFilter),
     responses((status = 200, body = Vec<CountRow>), (status = 400, body = ErrorBody))
 )]
-#[get("/v1/reports/counts")]
 pub async fn counts(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut by = None;
     let mut rest = url::form_urlencoded::Serializer::new(String::new());
@@ -117,7 +114,6 @@ pub async fn counts(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     params(("id" = String, Path, description = "Internal id or reference (RDR-2026-000123)")),
     responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody))
 )]
-#[get("/v1/complaints/{id}")]
 pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.complaints.view(&id).await?))
 }
@@ -128,7 +124,6 @@ pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpRespons
     params(("id" = String, Path, description = "Internal id or reference")),
     responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-#[patch("/v1/complaints/{id}")]
 pub async fn update(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
     let change: ComplaintUpdate = body::json(&req, &raw)?;
     Ok(HttpResponse::Ok().json(state.complaints.update(&id, change, &actor(&req)?).await?))
@@ -141,7 +136,6 @@ pub async fn update(state: Data<AppState>, req: HttpRequest, id: Path<String>, r
     params(("id" = String, Path, description = "Internal id or reference")),
     responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-#[post("/v1/complaints/{id}/transitions")]
 pub async fn transition(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
     let request: TransitionRequest = body::json(&req, &raw)?;
     Ok(HttpResponse::Ok().json(state.complaints.transition(&id, request, &actor(&req)?).await?))
@@ -153,7 +147,6 @@ pub async fn transition(state: Data<AppState>, req: HttpRequest, id: Path<String
     params(("id" = String, Path, description = "Internal id or reference")),
     responses((status = 201, body = EventView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-#[post("/v1/complaints/{id}/notes")]
 pub async fn note(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
     let note: NewNote = body::json(&req, &raw)?;
     Ok(HttpResponse::Created().json(state.complaints.add_note(&id, note, &actor(&req)?).await?))
@@ -165,7 +158,6 @@ pub async fn note(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw
     params(("id" = String, Path, description = "Internal id or reference")),
     responses((status = 200, body = Vec<EventView>), (status = 404, body = ErrorBody))
 )]
-#[get("/v1/complaints/{id}/events")]
 pub async fn events(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.complaints.events(&id).await?))
 }

@@ -1,7 +1,7 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, get};
+use actix_web::HttpResponse;
 use serde_json::json;
 
 use super::AppState;
@@ -9,14 +9,12 @@ use crate::store;
 
 /// The process answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
-#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// The store answers and its schema is current.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready"), (status = 503, description = "Not ready")))]
-#[get("/readyz")]
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
     let db = state.complaints.db();
     let reachable = store::ping(db).await.is_ok();

@@ -65,19 +65,30 @@ pub fn app(
                 Ok(res)
             }
         })
-        .service(health::healthz)
-        .service(health::readyz)
-        .service(openapi::document)
-        .service(complaints::file)
-        .service(complaints::list)
-        .service(complaints::counts)
-        .service(complaints::read)
-        .service(complaints::update)
-        .service(complaints::transition)
-        .service(complaints::note)
-        .service(complaints::events)
-        .service(tracking::track)
+        .service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/openapi.json").route(web::get().to(openapi::document)))
+        .service(
+            resource("/v1/complaints")
+                .route(web::post().to(complaints::file))
+                .route(web::get().to(complaints::list)),
+        )
+        .service(resource("/v1/reports/counts").route(web::get().to(complaints::counts)))
+        .service(
+            resource("/v1/complaints/{id}")
+                .route(web::get().to(complaints::read))
+                .route(web::patch().to(complaints::update)),
+        )
+        .service(resource("/v1/complaints/{id}/transitions").route(web::post().to(complaints::transition)))
+        .service(resource("/v1/complaints/{id}/notes").route(web::post().to(complaints::note)))
+        .service(resource("/v1/complaints/{id}/events").route(web::get().to(complaints::events)))
+        .service(resource("/v1/track/{reference}").route(web::get().to(tracking::track)))
         .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
+}
+
+/// A resource that answers 405 to methods it has no route for.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async { HttpResponse::MethodNotAllowed().finish() }))
 }
 
 fn request_id() -> String {

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use actix_web::{HttpResponse, get};
+use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
 use super::{complaints, health, tracking};
@@ -23,7 +23,6 @@ use super::{complaints, health, tracking};
 pub struct ApiDoc;
 
 /// The OpenAPI 3.1 document of this API.
-#[get("/openapi.json")]
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }

@@ -1,7 +1,7 @@
 //! `/v1/track/{reference}`: the customer's view, opened with the token given at filing.
 
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
@@ -17,7 +17,6 @@ use crate::service::TrackingView;
     ),
     responses((status = 200, body = TrackingView), (status = 404, body = ErrorBody, description = "Unknown reference or wrong token: the same answer for both"))
 )]
-#[get("/v1/track/{reference}")]
 pub async fn track(state: Data<AppState>, req: HttpRequest, reference: Path<String>) -> Result<HttpResponse, ApiError> {
     let token = req
         .headers()

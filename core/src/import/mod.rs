@@ -121,21 +121,24 @@ async fn read_csv(
     }
 
     let mut row = csv::ByteRecord::new();
+    // The line a record starts on, counted as an editor shows it: quoted line breaks inside
+    // a narrative move the following records down.
+    let mut next_line = 2u64;
     loop {
-        let line = reader.position().line();
+        let line = next_line;
         match reader.read_byte_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                batch.reject(line, format!("unreadable CSV row: {}", csv_reason(&e)));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     return Err(ImportError::Io(std::io::Error::other("read failed")));
                 }
+                batch.reject(line, format!("unreadable CSV row: {}", csv_reason(&e)));
+                next_line += 1;
                 continue;
             }
         }
-        let line = row.position().map_or(line, |p| p.line());
+        next_line += 1 + row.iter().map(|f| f.iter().filter(|b| **b == b'\n').count() as u64).sum::<u64>();
         if row.len() != header.len() {
             batch.reject(line, format!("expected {} fields, found {}", header.len(), row.len()));
             continue;

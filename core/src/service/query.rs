@@ -189,21 +189,19 @@ impl Complaints {
 
 /// The full-text condition in the backend's own dialect.
 fn narrative_matches(backend: DbBackend, q: &str) -> Result<SimpleExpr, ServiceError> {
+    let terms = fts5_terms(q);
+    if terms.is_empty() {
+        return Err(ServiceError::invalid("q", "no_words", "q holds no words to search for"));
+    }
     match backend {
         DbBackend::Postgres => Ok(Expr::cust_with_values(
             "to_tsvector('english', coalesce(\"complaints\".\"narrative\", '')) @@ plainto_tsquery('english', $1)",
             [q.to_owned()],
         )),
-        _ => {
-            let terms = fts5_terms(q);
-            if terms.is_empty() {
-                return Err(ServiceError::invalid("q", "no_words", "q holds no words to search for"));
-            }
-            Ok(Expr::cust_with_values(
-                "\"complaints\".\"id\" IN (SELECT rowid FROM complaints_fts WHERE complaints_fts MATCH ?)",
-                [terms],
-            ))
-        }
+        _ => Ok(Expr::cust_with_values(
+            "\"complaints\".\"id\" IN (SELECT rowid FROM complaints_fts WHERE complaints_fts MATCH ?)",
+            [terms],
+        )),
     }
 }
 

@@ -151,7 +151,7 @@ impl Complaints {
             actor: &actor.0,
             public: message.is_some(),
             body: message,
-            data: Some(strip_nulls(data)),
+            data: strip_nulls(data),
             at: now,
         }
         .insert(&txn)
@@ -179,9 +179,9 @@ impl Complaints {
     }
 }
 
-fn strip_nulls(mut value: serde_json::Value) -> serde_json::Value {
-    if let Some(map) = value.as_object_mut() {
-        map.retain(|_, v| !serde_json::Value::is_null(v) && v != &serde_json::Value::Bool(false));
-    }
-    value
+/// The event's details without the fields that do not apply; none at all for a plain move.
+fn strip_nulls(mut value: serde_json::Value) -> Option<serde_json::Value> {
+    let map = value.as_object_mut()?;
+    map.retain(|_, v| !serde_json::Value::is_null(v) && v != &serde_json::Value::Bool(false));
+    (!map.is_empty()).then_some(value)
 }

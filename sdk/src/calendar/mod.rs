@@ -18,6 +18,9 @@
 //!
 //! No maintained crate covers all five calendars (including China's make-up
 //! working days), so the tables live here with their sources beside them.
+//!
+//! Operators can add a year before a new SDK release ships its table: see
+//! [`BusinessCalendar::from_host`] and its `calendar.*` configuration keys.
 
 mod cn;
 mod easter;
@@ -32,6 +35,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc, Week
 use chrono_tz::Tz;
 
 use crate::complaint::Timestamp;
+use crate::host::Host;
 
 /// A region whose complaint rules Redress ships a calendar for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,6 +129,54 @@ pub enum CalendarError {
     /// A time zone name that is not in the IANA database.
     #[error("unknown IANA time zone {0:?}")]
     UnknownTimeZone(String),
+    /// An operator-supplied holiday setting that does not parse.
+    #[error("calendar setting {key}: {problem}")]
+    InvalidSetting {
+        /// The configuration key.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// Holidays an operator added through configuration, for years the built-in
+/// tables do not cover yet (or to correct them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Overlay {
+    years: Vec<i32>,
+    holidays: Vec<NaiveDate>,
+    working_days: Vec<NaiveDate>,
+}
+
+/// Configuration key: IANA zone to count days in instead of the region's default.
+pub const TIME_ZONE_KEY: &str = "time-zone";
+/// Configuration key: comma-separated years the operator vouches for, e.g. "2027".
+pub const EXTRA_YEARS_KEY: &str = "calendar.extra-years";
+/// Configuration key: comma-separated ISO dates that are public holidays.
+pub const EXTRA_HOLIDAYS_KEY: &str = "calendar.extra-holidays";
+/// Configuration key: comma-separated ISO dates of weekend days that are
+/// working days (China's make-up days).
+pub const EXTRA_WORKING_DAYS_KEY: &str = "calendar.extra-working-days";
+
+fn parse_list<T>(
+    key: &'static str,
+    value: Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, CalendarError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            parse(item).ok_or_else(|| CalendarError::InvalidSetting {
+                key,
+                problem: format!("cannot read {item:?}"),
+            })
+        })
+        .collect()
 }
 
 /// Public holidays and local time for one region.
@@ -141,10 +193,11 @@ pub enum CalendarError {
 /// assert_eq!(uk.holiday(good_friday)?, Some("Good Friday"));
 /// # Ok::<(), redress_sdk::calendar::CalendarError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessCalendar {
     region: Region,
     time_zone: Tz,
+    overlay: Overlay,
 }
 
 impl BusinessCalendar {
@@ -153,7 +206,44 @@ impl BusinessCalendar {
         Self {
             region,
             time_zone: region.default_time_zone(),
+            overlay: Overlay::default(),
         }
+    }
+
+    /// The region's calendar as the operator configured it for this plugin:
+    ///
+    /// - `time-zone`: an IANA zone replacing the region's default;
+    /// - `calendar.extra-years`: years to treat as covered, e.g. "2027" once
+    ///   the authority has published that year's holidays;
+    /// - `calendar.extra-holidays`: ISO dates that are public holidays;
+    /// - `calendar.extra-working-days`: ISO dates of weekend days that are
+    ///   working days (China's make-up days).
+    ///
+    /// Extra dates add to the built-in tables. In an extra year, only the
+    /// listed holidays and weekends are non-business days, so list them all.
+    ///
+    /// # Errors
+    ///
+    /// [`CalendarError::UnknownTimeZone`] or [`CalendarError::InvalidSetting`]
+    /// when a setting does not parse.
+    pub fn from_host(region: Region, host: &dyn Host) -> Result<Self, CalendarError> {
+        let mut calendar = Self::new(region);
+        if let Some(zone) = host.config(TIME_ZONE_KEY) {
+            calendar = calendar.with_time_zone_name(zone.trim())?;
+        }
+        let date = |item: &str| NaiveDate::parse_from_str(item, "%Y-%m-%d").ok();
+        calendar.overlay = Overlay {
+            years: parse_list(EXTRA_YEARS_KEY, host.config(EXTRA_YEARS_KEY), |item| {
+                item.parse().ok()
+            })?,
+            holidays: parse_list(EXTRA_HOLIDAYS_KEY, host.config(EXTRA_HOLIDAYS_KEY), date)?,
+            working_days: parse_list(
+                EXTRA_WORKING_DAYS_KEY,
+                host.config(EXTRA_WORKING_DAYS_KEY),
+                date,
+            )?,
+        };
+        Ok(calendar)
     }
 
     /// The same holidays, counted in another time zone.
@@ -190,7 +280,7 @@ impl BusinessCalendar {
 
     fn check_year(&self, date: NaiveDate) -> Result<(), CalendarError> {
         let covered = self.covered_years();
-        if covered.contains(&date.year()) {
+        if covered.contains(&date.year()) || self.overlay.years.contains(&date.year()) {
             Ok(())
         } else {
             Err(CalendarError::YearNotCovered {
@@ -209,6 +299,9 @@ impl BusinessCalendar {
     /// [`CalendarError::YearNotCovered`] outside [`covered_years`](Self::covered_years).
     pub fn holiday(&self, date: NaiveDate) -> Result<Option<&'static str>, CalendarError> {
         self.check_year(date)?;
+        if self.overlay.holidays.contains(&date) {
+            return Ok(Some("public holiday (operator-configured)"));
+        }
         Ok(match self.region {
             Region::Us => us::holiday(date),
             Region::Uk => uk::holiday(date),
@@ -229,7 +322,9 @@ impl BusinessCalendar {
             return Ok(false);
         }
         let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-        Ok(!weekend || (self.region == Region::Cn && cn::is_make_up_working_day(date)))
+        let working_weekend = self.overlay.working_days.contains(&date)
+            || (self.region == Region::Cn && cn::is_make_up_working_day(date));
+        Ok(!weekend || working_weekend)
     }
 
     /// The first business day on or after `date`.
@@ -345,6 +440,27 @@ mod tests {
     fn unknown_zone_names_are_rejected() {
         let err = BusinessCalendar::new(Region::Eu).with_time_zone_name("Mars/Olympus").unwrap_err();
         assert_eq!(err, CalendarError::UnknownTimeZone("Mars/Olympus".into()));
+    }
+
+    #[test]
+    fn operators_can_add_a_year_the_tables_lack() {
+        let host = crate::testing::TestHost::at(0)
+            .with_config(EXTRA_YEARS_KEY, "2027")
+            .with_config(EXTRA_HOLIDAYS_KEY, "2027-01-01, 2027-02-08")
+            .with_config(EXTRA_WORKING_DAYS_KEY, "2027-02-20");
+        let cn = BusinessCalendar::from_host(Region::Cn, &host).unwrap();
+        assert!(!cn.is_business_day(date(2027, 1, 1)).unwrap());
+        assert!(!cn.is_business_day(date(2027, 2, 8)).unwrap());
+        assert!(cn.is_business_day(date(2027, 2, 20)).unwrap());
+        assert!(cn.is_business_day(date(2027, 3, 1)).unwrap());
+        assert!(cn.is_business_day(date(2028, 3, 1)).is_err());
+    }
+
+    #[test]
+    fn malformed_settings_are_rejected() {
+        let host = crate::testing::TestHost::at(0).with_config(EXTRA_HOLIDAYS_KEY, "27/1/2027");
+        let err = BusinessCalendar::from_host(Region::Sg, &host).unwrap_err();
+        assert!(matches!(err, CalendarError::InvalidSetting { .. }));
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! Workspace integration tests, compiled into one binary. Every test runs against SQLite and
+//! PostgreSQL (127.0.0.1:5432, database `test`), each in a store of its own.
+
+mod support;
+
+mod bad_input;
+mod filing;
+mod import;
+mod lifecycle;
+mod listing;
+mod tracking;
