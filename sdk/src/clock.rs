@@ -374,7 +374,13 @@ impl<'a> DeadlineClock<'a> {
         Ok(self.describe(kind, due_at, rule, counted))
     }
 
-    fn describe(&self, kind: DeadlineKind, due_at: Timestamp, rule: &str, counted: String) -> Deadline {
+    fn describe(
+        &self,
+        kind: DeadlineKind,
+        due_at: Timestamp,
+        rule: &str,
+        counted: String,
+    ) -> Deadline {
         let from = if self.timeline.restarted {
             "the day new facts arrived"
         } else {
@@ -423,7 +429,10 @@ mod tests {
         let uk = BusinessCalendar::new(Region::Uk);
         let received = local_ms(LONDON, "2025-06-02 09:00"); // Monday
         let events = [
-            event("2025-06-03 10:00", ClockChange::Paused(PauseReason::AwaitingCustomer)),
+            event(
+                "2025-06-03 10:00",
+                ClockChange::Paused(PauseReason::AwaitingCustomer),
+            ),
             event("2025-06-05 15:00", ClockChange::Resumed),
         ];
         let timeline = Timeline::build(received, &events, PAUSABLE).unwrap();
@@ -455,7 +464,10 @@ mod tests {
     fn new_facts_restart_the_clock_and_drop_old_pauses() {
         let received = local_ms(LONDON, "2025-06-02 09:00");
         let events = [
-            event("2025-06-03 10:00", ClockChange::Paused(PauseReason::AwaitingCustomer)),
+            event(
+                "2025-06-03 10:00",
+                ClockChange::Paused(PauseReason::AwaitingCustomer),
+            ),
             event("2025-06-10 10:00", ClockChange::NewFacts),
         ];
         let timeline = Timeline::build(received, &events, PAUSABLE).unwrap();
@@ -468,7 +480,10 @@ mod tests {
     fn ignored_pauses_swallow_their_resume() {
         let received = local_ms(LONDON, "2025-06-02 09:00");
         let events = [
-            event("2025-06-03 10:00", ClockChange::Paused(PauseReason::AwaitingCustomer)),
+            event(
+                "2025-06-03 10:00",
+                ClockChange::Paused(PauseReason::AwaitingCustomer),
+            ),
             event("2025-06-05 10:00", ClockChange::Resumed),
         ];
         let timeline = Timeline::build(received, &events, ClockPolicy::RUNS_THROUGH).unwrap();
@@ -481,8 +496,14 @@ mod tests {
         let before = [event("2025-06-01 10:00", ClockChange::NewFacts)];
         let resume = [event("2025-06-03 10:00", ClockChange::Resumed)];
         let twice = [
-            event("2025-06-03 10:00", ClockChange::Paused(PauseReason::AwaitingCustomer)),
-            event("2025-06-04 10:00", ClockChange::Paused(PauseReason::AwaitingCustomer)),
+            event(
+                "2025-06-03 10:00",
+                ClockChange::Paused(PauseReason::AwaitingCustomer),
+            ),
+            event(
+                "2025-06-04 10:00",
+                ClockChange::Paused(PauseReason::AwaitingCustomer),
+            ),
         ];
         for events in [&before[..], &resume[..], &twice[..]] {
             let err = Timeline::build(received, events, PAUSABLE).unwrap_err();

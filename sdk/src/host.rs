@@ -1,7 +1,7 @@
 //! The host functions a plugin may call (WIT `host` interface).
 //!
 //! Plugin logic takes a `&dyn Host` so that the same code runs inside the
-//! wasm component (where [`WasmHost`] calls the real imports) and natively in
+//! wasm component (where `WasmHost` calls the real imports) and natively in
 //! `cargo test` (where [`crate::testing::TestHost`] stands in).
 
 use crate::complaint::Timestamp;

@@ -1,8 +1,8 @@
 //! The trait a compliance plugin implements.
 
+use crate::clock::ClockEvent;
 use crate::closure::{FinalResponse, MissingElement};
 use crate::complaint::Complaint;
-use crate::clock::ClockEvent;
 use crate::deadline::Deadline;
 use crate::error::PluginError;
 use crate::host::Host;

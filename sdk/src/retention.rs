@@ -60,7 +60,10 @@ pub fn configured_or(host: &dyn Host, default: RetentionPeriod) -> RetentionPeri
     match value.trim().parse::<u32>() {
         Ok(days) if days > 0 => RetentionPeriod {
             keep_for_days: days,
-            rule: format!("operator setting retention-days={days}; default was: {}", default.rule),
+            rule: format!(
+                "operator setting retention-days={days}; default was: {}",
+                default.rule
+            ),
             ..default
         },
         _ => {

@@ -139,10 +139,13 @@ pub fn final_response(outcome: Outcome, sent_at: Timestamp, elements: &[&str]) -
 ///
 /// When there is none, naming the kinds that are there.
 pub fn deadline<'a>(deadlines: &'a [Deadline], kind: &DeadlineKind) -> &'a Deadline {
-    deadlines.iter().find(|d| &d.kind == kind).unwrap_or_else(|| {
-        let kinds: Vec<_> = deadlines.iter().map(|d| &d.kind).collect();
-        panic!("no {kind:?} deadline among {kinds:?}")
-    })
+    deadlines
+        .iter()
+        .find(|d| &d.kind == kind)
+        .unwrap_or_else(|| {
+            let kinds: Vec<_> = deadlines.iter().map(|d| &d.kind).collect();
+            panic!("no {kind:?} deadline among {kinds:?}")
+        })
 }
 
 /// Whether `deadlines` hold one of `kind`.

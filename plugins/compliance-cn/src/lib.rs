@@ -22,9 +22,8 @@ use redress_sdk::calendar::{BusinessCalendar, Region};
 use redress_sdk::clock::{ClockPolicy, DeadlineClock, PauseReason, Period, Timeline};
 use redress_sdk::retention::{configured_or, years_at_most};
 use redress_sdk::{
-    ClockEvent, Complaint, CompliancePlugin, Deadline, DeadlineKind, FinalResponse, Host,
-    LogLevel, MissingElement, Outcome, PluginError, RetentionAnchor, RetentionPeriod, element,
-    missing_from,
+    ClockEvent, Complaint, CompliancePlugin, Deadline, DeadlineKind, FinalResponse, Host, LogLevel,
+    MissingElement, Outcome, PluginError, RetentionAnchor, RetentionPeriod, element, missing_from,
 };
 
 /// The China plugin.
@@ -60,7 +59,11 @@ impl CompliancePlugin for ChinaCbirc {
         let timeline = Timeline::build(complaint.received_at, events, POLICY)?;
         let clock = DeadlineClock::new(&calendar, &timeline, host.now());
 
-        if timeline.extensions.iter().any(|e| !e.extension.notice_given) {
+        if timeline
+            .extensions
+            .iter()
+            .any(|e| !e.extension.notice_given)
+        {
             host.log(
                 LogLevel::Warn,
                 "extension without notice to the complainant ignored",
@@ -73,7 +76,10 @@ impl CompliancePlugin for ChinaCbirc {
             host.log(
                 LogLevel::Warn,
                 "extensions capped at 60 days",
-                &[("reference", &complaint.reference), ("requested_days", &requested)],
+                &[
+                    ("reference", &complaint.reference),
+                    ("requested_days", &requested),
+                ],
             );
         }
         let days = requested.min(MAX_DAYS);
@@ -112,7 +118,10 @@ impl CompliancePlugin for ChinaCbirc {
         if matches!(response.outcome, Outcome::Rejected | Outcome::PartlyUpheld) {
             missing.extend(missing_from(
                 response,
-                &[(element::REASONS, "说明不予支持的理由。State the reasons for the decision.")],
+                &[(
+                    element::REASONS,
+                    "说明不予支持的理由。State the reasons for the decision.",
+                )],
                 MEASURES,
             ));
         }
@@ -137,8 +146,20 @@ impl CompliancePlugin for ChinaCbirc {
 
 /// Routes the decision must name.
 const ROUTES: &[(&str, &str)] = &[
-    (element::REVIEW_ROUTE, "告知申请核查（复核）的途径。Tell the complainant how to ask for a review."),
-    (element::MEDIATION_ROUTE, "告知调解途径。Tell the complainant about mediation."),
-    (element::ARBITRATION_ROUTE, "告知仲裁途径。Tell the complainant about arbitration."),
-    (element::LITIGATION_ROUTE, "告知诉讼途径。Tell the complainant about litigation."),
+    (
+        element::REVIEW_ROUTE,
+        "告知申请核查（复核）的途径。Tell the complainant how to ask for a review.",
+    ),
+    (
+        element::MEDIATION_ROUTE,
+        "告知调解途径。Tell the complainant about mediation.",
+    ),
+    (
+        element::ARBITRATION_ROUTE,
+        "告知仲裁途径。Tell the complainant about arbitration.",
+    ),
+    (
+        element::LITIGATION_ROUTE,
+        "告知诉讼途径。Tell the complainant about litigation.",
+    ),
 ];

@@ -15,10 +15,14 @@ const ROUTES: [&str; 4] = [
 fn missing(outcome: Outcome, elements: &[&str]) -> Vec<String> {
     let accepted = local_ms("Asia/Shanghai", "2025-06-09 10:00");
     let response = final_response(outcome, accepted, elements);
-    ChinaCbirc::check_closure(&TestHost::at(accepted), &complaint("CN", accepted), &response)
-        .into_iter()
-        .map(|m| m.code)
-        .collect()
+    ChinaCbirc::check_closure(
+        &TestHost::at(accepted),
+        &complaint("CN", accepted),
+        &response,
+    )
+    .into_iter()
+    .map(|m| m.code)
+    .collect()
 }
 
 #[test]
@@ -38,8 +42,15 @@ fn rejection_also_needs_reasons() {
 
 #[test]
 fn missing_arbitration_alone_is_flagged() {
-    let elements = [element::REVIEW_ROUTE, element::MEDIATION_ROUTE, element::LITIGATION_ROUTE];
-    assert_eq!(missing(Outcome::Upheld, &elements), [element::ARBITRATION_ROUTE]);
+    let elements = [
+        element::REVIEW_ROUTE,
+        element::MEDIATION_ROUTE,
+        element::LITIGATION_ROUTE,
+    ];
+    assert_eq!(
+        missing(Outcome::Upheld, &elements),
+        [element::ARBITRATION_ROUTE]
+    );
 }
 
 #[test]

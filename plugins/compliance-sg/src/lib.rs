@@ -20,9 +20,8 @@ use redress_sdk::calendar::{BusinessCalendar, Region};
 use redress_sdk::clock::{ClockPolicy, DeadlineClock, Period, Timeline};
 use redress_sdk::retention::{configured_or, years_at_most};
 use redress_sdk::{
-    ClockEvent, Complaint, CompliancePlugin, Deadline, DeadlineKind, FinalResponse, Host,
-    LogLevel, MissingElement, Outcome, PluginError, RetentionAnchor, RetentionPeriod, element,
-    missing_from,
+    ClockEvent, Complaint, CompliancePlugin, Deadline, DeadlineKind, FinalResponse, Host, LogLevel,
+    MissingElement, Outcome, PluginError, RetentionAnchor, RetentionPeriod, element, missing_from,
 };
 
 /// The Singapore plugin.
@@ -43,7 +42,11 @@ impl CompliancePlugin for SingaporeMas {
         let timeline = Timeline::build(complaint.received_at, events, ClockPolicy::RUNS_THROUGH)?;
         let clock = DeadlineClock::new(&calendar, &timeline, host.now());
 
-        if timeline.extensions.iter().any(|e| !e.extension.notice_given) {
+        if timeline
+            .extensions
+            .iter()
+            .any(|e| !e.extension.notice_given)
+        {
             host.log(
                 LogLevel::Warn,
                 "extension without a delay notice ignored",

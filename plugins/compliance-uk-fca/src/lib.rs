@@ -13,9 +13,8 @@ use redress_sdk::calendar::{BusinessCalendar, Region};
 use redress_sdk::clock::{ClockPolicy, DeadlineClock, Period, Timeline};
 use redress_sdk::retention::years_from;
 use redress_sdk::{
-    ClockEvent, Complaint, CompliancePlugin, Deadline, DeadlineKind, FinalResponse, Host,
-    LogLevel, MissingElement, Outcome, PluginError, RetentionAnchor, RetentionPeriod, element,
-    missing_from,
+    ClockEvent, Complaint, CompliancePlugin, Deadline, DeadlineKind, FinalResponse, Host, LogLevel,
+    MissingElement, Outcome, PluginError, RetentionAnchor, RetentionPeriod, element, missing_from,
 };
 
 /// The UK FCA plugin.
@@ -53,11 +52,18 @@ impl CompliancePlugin for UkFca {
         if is_payment_services(complaint) {
             // DISP 1.6.2A: 15 business days, or 35 after a holding reply.
             let holding_reply_sent = timeline.extensions.iter().any(|e| e.extension.notice_given);
-            if timeline.extensions.iter().any(|e| !e.extension.notice_given) {
+            if timeline
+                .extensions
+                .iter()
+                .any(|e| !e.extension.notice_given)
+            {
                 host.log(
                     LogLevel::Warn,
                     "extension without a holding reply ignored",
-                    &[("reference", &complaint.reference), ("rule", "DISP 1.6.2AR")],
+                    &[
+                        ("reference", &complaint.reference),
+                        ("rule", "DISP 1.6.2AR"),
+                    ],
                 );
             }
             if holding_reply_sent {
@@ -118,7 +124,10 @@ impl CompliancePlugin for UkFca {
                 let mut missing = missing_from(response, FINAL_ELEMENTS, "DISP 1.6.2R");
                 missing.extend(missing_from(
                     response,
-                    &[(element::REASONS, "Give the reasons for rejecting the complaint.")],
+                    &[(
+                        element::REASONS,
+                        "Give the reasons for rejecting the complaint.",
+                    )],
                     "Glossary: final response",
                 ));
                 missing
@@ -157,7 +166,10 @@ const SUMMARY_ELEMENTS: &[(&str, &str)] = &[
         element::TIME_LIMIT_WAIVER,
         "Say whether the firm consents to waive the Ombudsman's time limits.",
     ),
-    (element::FOS_WEBSITE, "Give the Financial Ombudsman Service website address."),
+    (
+        element::FOS_WEBSITE,
+        "Give the Financial Ombudsman Service website address.",
+    ),
 ];
 
 /// What a final response (or delay letter) must say (DISP 1.6.2R, Glossary).
@@ -171,8 +183,14 @@ const FINAL_ELEMENTS: &[(&str, &str)] = &[
         "State that the complainant has six months from this response to refer to the \
          Ombudsman.",
     ),
-    (element::FOS_WEBSITE, "Give the Financial Ombudsman Service website address."),
-    (element::FOS_LEAFLET, "Enclose the Financial Ombudsman Service explanatory leaflet."),
+    (
+        element::FOS_WEBSITE,
+        "Give the Financial Ombudsman Service website address.",
+    ),
+    (
+        element::FOS_LEAFLET,
+        "Enclose the Financial Ombudsman Service explanatory leaflet.",
+    ),
     (
         element::TIME_LIMIT_WAIVER,
         "Say whether the firm consents to waive the Ombudsman's time limits.",
@@ -192,7 +210,10 @@ fn within_summary_window(host: &dyn Host, complaint: &Complaint, response: &Fina
             host.log(
                 LogLevel::Warn,
                 "summary resolution window not checked",
-                &[("reference", &complaint.reference), ("error", &err.to_string())],
+                &[
+                    ("reference", &complaint.reference),
+                    ("error", &err.to_string()),
+                ],
             );
             false
         }

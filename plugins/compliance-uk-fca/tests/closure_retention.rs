@@ -62,19 +62,31 @@ fn disp_1_5_4_summary_resolution_needs_referral_waiver_and_website() {
     let codes = missing_codes(Outcome::SummaryResolution, "2025-06-04 10:00", &[]);
     assert_eq!(
         codes,
-        [element::FOS_REFERRAL_RIGHTS, element::TIME_LIMIT_WAIVER, element::FOS_WEBSITE]
+        [
+            element::FOS_REFERRAL_RIGHTS,
+            element::TIME_LIMIT_WAIVER,
+            element::FOS_WEBSITE
+        ]
     );
 }
 
 #[test]
 fn disp_1_5_1_summary_resolution_on_the_third_business_day_is_in_time() {
-    let elements = [element::FOS_REFERRAL_RIGHTS, element::TIME_LIMIT_WAIVER, element::FOS_WEBSITE];
+    let elements = [
+        element::FOS_REFERRAL_RIGHTS,
+        element::TIME_LIMIT_WAIVER,
+        element::FOS_WEBSITE,
+    ];
     assert!(missing_codes(Outcome::SummaryResolution, "2025-06-05 23:59", &elements).is_empty());
 }
 
 #[test]
 fn disp_1_5_1_summary_resolution_after_the_window_is_flagged() {
-    let elements = [element::FOS_REFERRAL_RIGHTS, element::TIME_LIMIT_WAIVER, element::FOS_WEBSITE];
+    let elements = [
+        element::FOS_REFERRAL_RIGHTS,
+        element::TIME_LIMIT_WAIVER,
+        element::FOS_WEBSITE,
+    ];
     let codes = missing_codes(Outcome::SummaryResolution, "2025-06-06 00:00", &elements);
     assert_eq!(codes, ["summary-resolution-window"]);
 }

@@ -32,91 +32,143 @@ const PSD: &[&str] = &["payment-services"];
 #[test]
 fn disp_1_5_1_three_business_days_within_one_week() {
     // Mon 2 Jun 2025 -> Tue 3, Wed 4, Thu 5.
-    let due = due(london("2025-06-02 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-06-02 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-06-06 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_skips_the_weekend() {
     // Thu 5 Jun 2025 -> Fri 6, Mon 9, Tue 10.
-    let due = due(london("2025-06-05 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-06-05 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-06-11 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_received_on_a_saturday_counts_from_monday() {
     // Sat 7 Jun 2025 -> Mon 9, Tue 10, Wed 11.
-    let due = due(london("2025-06-07 14:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-06-07 14:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-06-12 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_skips_good_friday_and_easter_monday_2025() {
     // Thu 17 Apr 2025 -> (Fri 18 and Mon 21 are bank holidays) Tue 22, Wed 23, Thu 24.
-    let due = due(london("2025-04-17 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-04-17 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-04-25 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_skips_spring_bank_holiday() {
     // Fri 23 May 2025 -> (Mon 26 bank holiday) Tue 27, Wed 28, Thu 29.
-    let due = due(london("2025-05-23 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-05-23 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-05-30 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_received_on_a_bank_holiday() {
     // Summer bank holiday Mon 25 Aug 2025 -> Tue 26, Wed 27, Thu 28.
-    let due = due(london("2025-08-25 11:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-08-25 11:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-08-29 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_over_christmas_and_into_new_year_2026() {
     // Tue 23 Dec 2025 -> Wed 24, (25, 26, weekend) Mon 29, Tue 30.
-    let due = due(london("2025-12-23 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-12-23 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-12-31 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_over_new_year_2027() {
     // Wed 30 Dec 2026 -> Thu 31, (Fri 1 Jan bank holiday, weekend) Mon 4, Tue 5.
-    let due = due(london("2026-12-30 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2026-12-30 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2027-01-06 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_boxing_day_substitute_2026() {
     // Thu 24 Dec 2026 -> (Fri 25, weekend, Mon 28 substitute Boxing Day) Tue 29, Wed 30, Thu 31.
-    let due = due(london("2026-12-24 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2026-12-24 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2027-01-01 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_both_christmas_substitutes_2027() {
     // Fri 24 Dec 2027 -> (weekend, Mon 27 and Tue 28 substitutes) Wed 29, Thu 30, Fri 31.
-    let due = due(london("2027-12-24 10:00"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2027-12-24 10:00"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2028-01-01 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_one_minute_before_local_midnight() {
     // Thu 5 Jun 2025 23:59 is still Thursday: Fri 6, Mon 9, Tue 10.
-    let due = due(london("2025-06-05 23:59"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-06-05 23:59"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-06-11 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_one_minute_after_local_midnight() {
     // Fri 6 Jun 2025 00:01: Mon 9, Tue 10, Wed 11.
-    let due = due(london("2025-06-06 00:01"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        london("2025-06-06 00:01"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-06-12 00:00"));
 }
 
 #[test]
 fn disp_1_5_1_counts_the_london_day_not_the_utc_day() {
     // 23:30 UTC on Thu 5 Jun 2025 is 00:30 BST on Friday 6 June.
-    let due = due(utc_ms("2025-06-05 23:30"), &[], DeadlineKind::SummaryResolution);
+    let due = due(
+        utc_ms("2025-06-05 23:30"),
+        &[],
+        DeadlineKind::SummaryResolution,
+    );
     assert_eq!(due, london("2025-06-12 00:00"));
     assert_eq!(due, utc_ms("2025-06-11 23:00"));
 }
@@ -184,7 +236,10 @@ fn disp_1_6_2_new_facts_do_not_restart_the_eight_weeks() {
         change: ClockChange::NewFacts,
     }];
     let list = run(received, &[], &events);
-    assert_eq!(deadline(&list, &DeadlineKind::FinalResponse).due_at, london("2025-07-29 00:00"));
+    assert_eq!(
+        deadline(&list, &DeadlineKind::FinalResponse).due_at,
+        london("2025-07-29 00:00")
+    );
 }
 
 // DISP 1.6.2AR: payment services and e-money, 15 business days, or 35 after a
@@ -199,14 +254,21 @@ fn disp_1_6_2a_payment_services_fifteen_business_days() {
 
 #[test]
 fn disp_1_6_2a_e_money_is_treated_the_same() {
-    let due = due(london("2025-06-02 10:00"), &["e-money"], DeadlineKind::FinalResponse);
+    let due = due(
+        london("2025-06-02 10:00"),
+        &["e-money"],
+        DeadlineKind::FinalResponse,
+    );
     assert_eq!(due, london("2025-06-24 00:00"));
 }
 
 #[test]
 fn disp_1_6_2a_holding_reply_due_with_the_fifteen_days() {
     let list = run(london("2025-06-02 10:00"), PSD, &[]);
-    assert_eq!(deadline(&list, &DeadlineKind::HoldingReply).due_at, london("2025-06-24 00:00"));
+    assert_eq!(
+        deadline(&list, &DeadlineKind::HoldingReply).due_at,
+        london("2025-06-24 00:00")
+    );
     assert!(!has_deadline(&list, &DeadlineKind::DelayLetter));
 }
 
@@ -256,7 +318,10 @@ fn disp_1_6_2a_extension_without_a_holding_reply_is_ignored_and_logged() {
         }),
     }];
     let list = UkFca::deadlines(&host, &c, &events).unwrap();
-    assert_eq!(deadline(&list, &DeadlineKind::FinalResponse).due_at, london("2025-06-24 00:00"));
+    assert_eq!(
+        deadline(&list, &DeadlineKind::FinalResponse).due_at,
+        london("2025-06-24 00:00")
+    );
     assert!(host.logs().iter().any(|l| l.level == LogLevel::Warn));
 }
 
@@ -265,14 +330,16 @@ fn disp_1_6_2a_extension_without_a_holding_reply_is_ignored_and_logged() {
 #[test]
 fn another_region_is_rejected() {
     let received = london("2025-06-02 10:00");
-    let err = UkFca::deadlines(&TestHost::at(received), &complaint("US", received), &[]).unwrap_err();
+    let err =
+        UkFca::deadlines(&TestHost::at(received), &complaint("US", received), &[]).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidComplaint);
 }
 
 #[test]
 fn years_beyond_the_bank_holiday_table_are_a_clear_error() {
     let received = london("2028-03-01 10:00");
-    let err = UkFca::deadlines(&TestHost::at(received), &complaint("UK", received), &[]).unwrap_err();
+    let err =
+        UkFca::deadlines(&TestHost::at(received), &complaint("UK", received), &[]).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CalendarOutOfRange);
     assert!(err.message.contains("2028"));
 }

@@ -117,7 +117,10 @@ mod tests {
     fn make_up_days_are_all_weekend_days() {
         for (y, m, d, _) in MAKE_UP_WORKING_DAYS {
             let day = NaiveDate::from_ymd_opt(*y, *m, *d).unwrap();
-            assert!(matches!(day.weekday(), Weekday::Sat | Weekday::Sun), "{day}");
+            assert!(
+                matches!(day.weekday(), Weekday::Sat | Weekday::Sun),
+                "{day}"
+            );
         }
     }
 

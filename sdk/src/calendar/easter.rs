@@ -29,8 +29,17 @@ mod tests {
 
     #[test]
     fn known_easter_sundays() {
-        for (year, month, day) in [(2024, 3, 31), (2025, 4, 20), (2026, 4, 5), (2027, 3, 28), (2038, 4, 25)] {
-            assert_eq!(easter_sunday(year), NaiveDate::from_ymd_opt(year, month, day).unwrap());
+        for (year, month, day) in [
+            (2024, 3, 31),
+            (2025, 4, 20),
+            (2026, 4, 5),
+            (2027, 3, 28),
+            (2038, 4, 25),
+        ] {
+            assert_eq!(
+                easter_sunday(year),
+                NaiveDate::from_ymd_opt(year, month, day).unwrap()
+            );
         }
     }
 }

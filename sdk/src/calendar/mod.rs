@@ -418,7 +418,10 @@ mod tests {
     fn years_outside_a_table_are_an_error_not_a_guess() {
         let cn = BusinessCalendar::new(Region::Cn);
         let err = cn.is_business_day(date(2027, 3, 1)).unwrap_err();
-        assert!(matches!(err, CalendarError::YearNotCovered { year: 2027, .. }));
+        assert!(matches!(
+            err,
+            CalendarError::YearNotCovered { year: 2027, .. }
+        ));
         assert!(err.to_string().contains("2024 to 2026"));
     }
 
@@ -426,19 +429,31 @@ mod tests {
     fn adding_business_days_skips_weekends() {
         let us = BusinessCalendar::new(Region::Us);
         // Friday 2025-06-06 + 1 business day = Monday 2025-06-09.
-        assert_eq!(us.add_business_days(date(2025, 6, 6), 1).unwrap(), date(2025, 6, 9));
+        assert_eq!(
+            us.add_business_days(date(2025, 6, 6), 1).unwrap(),
+            date(2025, 6, 9)
+        );
     }
 
     #[test]
     fn london_midnight_in_summer_is_23_00_utc() {
         let uk = BusinessCalendar::new(Region::Uk);
         let start = uk.start_of_day(date(2025, 7, 1));
-        assert_eq!(start, date(2025, 6, 30).and_hms_opt(23, 0, 0).unwrap().and_utc().timestamp_millis());
+        assert_eq!(
+            start,
+            date(2025, 6, 30)
+                .and_hms_opt(23, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        );
     }
 
     #[test]
     fn unknown_zone_names_are_rejected() {
-        let err = BusinessCalendar::new(Region::Eu).with_time_zone_name("Mars/Olympus").unwrap_err();
+        let err = BusinessCalendar::new(Region::Eu)
+            .with_time_zone_name("Mars/Olympus")
+            .unwrap_err();
         assert_eq!(err, CalendarError::UnknownTimeZone("Mars/Olympus".into()));
     }
 

@@ -71,7 +71,10 @@ mod tests {
             let day = NaiveDate::from_ymd_opt(*y, *m, *d).unwrap();
             if day.weekday() == Weekday::Sun {
                 let monday = day + Days::new(1);
-                assert!(holiday(monday).is_some(), "{name} on {day} has no day in lieu");
+                assert!(
+                    holiday(monday).is_some(),
+                    "{name} on {day} has no day in lieu"
+                );
             }
         }
     }

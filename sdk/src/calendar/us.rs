@@ -35,7 +35,10 @@ fn fixed(year: i32, month: u32, day: u32) -> NaiveDate {
 fn observed_in(year: i32) -> [(NaiveDate, &'static str); 11] {
     [
         (fixed(year, 1, 1), "New Year's Day"),
-        (nth(year, 1, Weekday::Mon, 3), "Birthday of Martin Luther King, Jr."),
+        (
+            nth(year, 1, Weekday::Mon, 3),
+            "Birthday of Martin Luther King, Jr.",
+        ),
         (nth(year, 2, Weekday::Mon, 3), "Washington's Birthday"),
         (last(year, 5, Weekday::Mon), "Memorial Day"),
         (fixed(year, 6, 19), "Juneteenth National Independence Day"),
@@ -68,7 +71,17 @@ mod tests {
     #[test]
     fn opm_2025_list() {
         let expected = [
-            (1, 1), (1, 20), (2, 17), (5, 26), (6, 19), (7, 4), (9, 1), (10, 13), (11, 11), (11, 27), (12, 25),
+            (1, 1),
+            (1, 20),
+            (2, 17),
+            (5, 26),
+            (6, 19),
+            (7, 4),
+            (9, 1),
+            (10, 13),
+            (11, 11),
+            (11, 27),
+            (12, 25),
         ];
         for (m, d) in expected {
             assert!(holiday(date(2025, m, d)).is_some(), "2025-{m}-{d}");
