@@ -19,7 +19,10 @@ use redress::import::{self, Silent};
 use redress::{Settings, store};
 use sea_orm::sqlx::{self, Connection, SqliteConnection};
 
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/cfpb/complaints-mixed-2015-2020.csv");
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/data/cfpb/complaints-mixed-2015-2020.csv"
+);
 const STORED: usize = 100_000;
 const CLIENTS: usize = 32;
 const LOAD_SECONDS: u64 = 10;
@@ -44,7 +47,8 @@ async fn import_benchmark(dir: &Path) -> anyhow::Result<()> {
     let db = store::connect(&settings.database).await?;
     store::migrate(&db).await?;
     let started = Instant::now();
-    let summary = import::import(&db, bytes.as_slice(), chrono::Duration::days(15), &Silent).await?;
+    let summary =
+        import::import(&db, bytes.as_slice(), chrono::Duration::days(15), &Silent).await?;
     let import_rate = summary.imported as f64 / started.elapsed().as_secs_f64();
     db.close().await?;
 
@@ -59,7 +63,12 @@ async fn import_benchmark(dir: &Path) -> anyhow::Result<()> {
     for (batch_no, batch) in rows.chunks(300).enumerate() {
         let mut txn = conn.begin().await?;
         for (i, row) in batch.iter().enumerate() {
-            insert_bare(&mut txn, &format!("RDR-2000-{:06}", batch_no * 300 + i + 1), row).await?;
+            insert_bare(
+                &mut txn,
+                &format!("RDR-2000-{:06}", batch_no * 300 + i + 1),
+                row,
+            )
+            .await?;
         }
         txn.commit().await?;
     }
@@ -68,14 +77,22 @@ async fn import_benchmark(dir: &Path) -> anyhow::Result<()> {
     println!("import of {} rows", summary.imported);
     println!("  redress import        {import_rate:>10.0} rows/s");
     println!("  bare prepared INSERTs {bare_rate:>10.0} rows/s  (the limit)");
-    println!("  ratio                 {:>10.1} %  (goal >= 50 %)\n", 100.0 * import_rate / bare_rate);
+    println!(
+        "  ratio                 {:>10.1} %  (goal >= 50 %)\n",
+        100.0 * import_rate / bare_rate
+    );
     Ok(())
 }
 
 /// The sample's rows as the importer would store them, parsed before the clock starts.
 fn parsed_rows(bytes: &[u8]) -> Vec<import::ImportRow> {
     let mut reader = csv::Reader::from_reader(bytes);
-    let header: Vec<Option<import::Field>> = reader.headers().unwrap().iter().map(import::Field::from_name).collect();
+    let header: Vec<Option<import::Field>> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(import::Field::from_name)
+        .collect();
     reader
         .records()
         .filter_map(|r| {
@@ -105,7 +122,11 @@ async fn bare_connection(path: &Path) -> anyhow::Result<SqliteConnection> {
 
 /// The complaint row and its history event, as prepared statements: what the store must
 /// write at the very least.
-async fn insert_bare(conn: &mut SqliteConnection, reference: &str, row: &import::ImportRow) -> anyhow::Result<()> {
+async fn insert_bare(
+    conn: &mut SqliteConnection,
+    reference: &str,
+    row: &import::ImportRow,
+) -> anyhow::Result<()> {
     let now = Utc::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO complaints (reference, external_id, source, status, channel, region, language, product, \
@@ -152,7 +173,10 @@ async fn insert_bare(conn: &mut SqliteConnection, reference: &str, row: &import:
 fn synthetic_export(path: &Path, rows: usize) -> anyhow::Result<()> {
     let mut reader = csv::Reader::from_path(SAMPLE)?;
     let header = reader.headers()?.clone();
-    let id_col = header.iter().position(|h| h == "Complaint ID").expect("Complaint ID column");
+    let id_col = header
+        .iter()
+        .position(|h| h == "Complaint ID")
+        .expect("Complaint ID column");
     let sample: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
     let mut writer = csv::Writer::from_path(path)?;
     writer.write_record(&header)?;
@@ -193,9 +217,15 @@ async fn filing_benchmark(dir: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "import of {STORED} complaints failed");
 
     let port = free_port()?;
-    let server = Server(redress(&db, &["serve"], port).stdout(Stdio::null()).spawn()?);
+    let server = Server(
+        redress(&db, &["serve"], port)
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()?;
     wait_ready(&client, &base).await?;
 
     let body = serde_json::json!({
@@ -245,26 +275,49 @@ async fn filing_benchmark(dir: &Path) -> anyhow::Result<()> {
     let mut done = 0usize;
     while started.elapsed() < Duration::from_secs(LOAD_SECONDS) {
         let mut txn = conn.begin().await?;
-        insert_bare(&mut txn, &format!("RDR-1999-{done:07}"), &rows[done % rows.len()]).await?;
+        insert_bare(
+            &mut txn,
+            &format!("RDR-1999-{done:07}"),
+            &rows[done % rows.len()],
+        )
+        .await?;
         txn.commit().await?;
         done += 1;
     }
     let bare_rate = done as f64 / started.elapsed().as_secs_f64();
 
-    println!("filing with {CLIENTS} concurrent clients for {LOAD_SECONDS} s, {STORED} complaints stored");
+    println!(
+        "filing with {CLIENTS} concurrent clients for {LOAD_SECONDS} s, {STORED} complaints stored"
+    );
     println!("  POST /v1/complaints       {rate:>10.0} complaints/s  (goal >= 2,000)");
-    println!("  latency p50               {:>10.2} ms", pct(0.50).as_secs_f64() * 1000.0);
-    println!("  latency p99               {:>10.2} ms  (goal <= 25 ms)", pct(0.99).as_secs_f64() * 1000.0);
+    println!(
+        "  latency p50               {:>10.2} ms",
+        pct(0.50).as_secs_f64() * 1000.0
+    );
+    println!(
+        "  latency p99               {:>10.2} ms  (goal <= 25 ms)",
+        pct(0.99).as_secs_f64() * 1000.0
+    );
     println!("  failed requests           {failures:>10}");
-    println!("  bare single-row txns      {bare_rate:>10.0} rows/s  (one connection, same database)");
-    println!("  ratio                     {:>10.1} %\n", 100.0 * rate / bare_rate);
-    println!("server peak RSS (VmHWM)     {:>10.1} MB  (goal <= 150 MB)", peak_rss as f64 / 1024.0);
+    println!(
+        "  bare single-row txns      {bare_rate:>10.0} rows/s  (one connection, same database)"
+    );
+    println!(
+        "  ratio                     {:>10.1} %\n",
+        100.0 * rate / bare_rate
+    );
+    println!(
+        "server peak RSS (VmHWM)     {:>10.1} MB  (goal <= 150 MB)",
+        peak_rss as f64 / 1024.0
+    );
     std::io::stdout().flush()?;
     Ok(())
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {

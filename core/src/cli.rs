@@ -17,7 +17,11 @@ use crate::{store, telemetry};
 const DEMO_SAMPLE: &[u8] = include_bytes!("../../tests/data/cfpb/complaints-mixed-2015-2020.csv");
 
 #[derive(Debug, Parser)]
-#[command(name = "redress", version, about = "Complaint handling for banks, insurers and fintechs")]
+#[command(
+    name = "redress",
+    version,
+    about = "Complaint handling for banks, insurers and fintechs"
+)]
 pub struct Cli {
     /// Settings file; `redress.toml` in the working directory is read when present.
     #[arg(long, global = true, value_name = "FILE")]
@@ -53,7 +57,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = store::connect(&settings.database)
         .await
         .context("cannot open the database")?;
-    store::migrate(&db).await.context("cannot apply migrations")?;
+    store::migrate(&db)
+        .await
+        .context("cannot apply migrations")?;
     let complaints = Complaints::new(db.clone(), settings.lifecycle.clone());
     let response_time = chrono::Duration::days(i64::from(settings.lifecycle.default_response_days));
 
@@ -63,7 +69,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { file, quiet } => {
-            let input = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
             let bar = if quiet {
                 ProgressBar::hidden()
             } else {
@@ -75,8 +82,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
-            let summary = import::import(&db, DEMO_SAMPLE, response_time, &progress_bar(DEMO_SAMPLE.len() as u64)).await?;
-            println!("demo data: {} imported, {} already present", summary.imported, summary.already_present);
+            let summary = import::import(
+                &db,
+                DEMO_SAMPLE,
+                response_time,
+                &progress_bar(DEMO_SAMPLE.len() as u64),
+            )
+            .await?;
+            println!(
+                "demo data: {} imported, {} already present",
+                summary.imported, summary.already_present
+            );
             serve(&settings, complaints).await
         }
         Command::Serve => serve(&settings, complaints).await,
@@ -86,9 +102,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn progress_bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar
 }
@@ -101,7 +119,10 @@ fn print_summary(summary: &ImportSummary) {
         println!("  line {}: {}", r.line, r.reason);
     }
     if summary.rejected > summary.rejections.len() as u64 {
-        println!("  ... and {} more", summary.rejected - summary.rejections.len() as u64);
+        println!(
+            "  ... and {} more",
+            summary.rejected - summary.rejections.len() as u64
+        );
     }
 }
 

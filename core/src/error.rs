@@ -24,17 +24,18 @@ pub enum ServiceError {
     },
     /// Someone else changed the complaint first, or a key was reused for another request.
     #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        message: String,
-    },
+    Conflict { code: &'static str, message: String },
     /// A storage failure. Its text is logged, never shown, since it may quote values.
     #[error("storage failure")]
     Database(#[from] DbErr),
 }
 
 impl ServiceError {
-    pub fn invalid(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Self::Invalid {
             field: field.into(),
             code,

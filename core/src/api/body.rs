@@ -31,7 +31,11 @@ pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, Ap
         ));
     }
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::bad_request("invalid_json", "the body must be a JSON object", None));
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "the body must be a JSON object",
+            None,
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -76,7 +80,9 @@ fn describe(e: &serde_json::Error) -> String {
         return format!("unknown value, expected{expected}");
     }
     match text.split_once(": ") {
-        Some((kind, _)) if text.starts_with("invalid type") || text.starts_with("invalid value") => {
+        Some((kind, _))
+            if text.starts_with("invalid type") || text.starts_with("invalid value") =>
+        {
             text.split_once(", expected").map_or_else(
                 || kind.to_owned(),
                 |(_, expected)| format!("wrong type, expected{expected}"),
@@ -107,9 +113,18 @@ mod tests {
 
     #[test]
     fn names_missing_and_unknown_fields() {
-        assert_eq!(field_of(".", "missing field `product`").as_deref(), Some("product"));
-        assert_eq!(field_of("customer", "unknown field `nickname`, expected one of").as_deref(), Some("customer.nickname"));
-        assert_eq!(field_of("channel", "unknown variant").as_deref(), Some("channel"));
+        assert_eq!(
+            field_of(".", "missing field `product`").as_deref(),
+            Some("product")
+        );
+        assert_eq!(
+            field_of("customer", "unknown field `nickname`, expected one of").as_deref(),
+            Some("customer.nickname")
+        );
+        assert_eq!(
+            field_of("channel", "unknown variant").as_deref(),
+            Some("channel")
+        );
         assert_eq!(field_of(".", "expected value"), None);
     }
 

@@ -4,12 +4,12 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 
+use super::AppState;
 use super::body;
 use super::error::{ApiError, ErrorBody};
-use super::AppState;
 use crate::service::{
-    Actor, ComplaintUpdate, ComplaintView, CountBy, CountRow, EventView, ListFilter, NewComplaint, NewNote, Page,
-    TransitionRequest,
+    Actor, ComplaintUpdate, ComplaintView, CountBy, CountRow, EventView, ListFilter, NewComplaint,
+    NewNote, Page, TransitionRequest,
 };
 
 /// The person or system making the change, for the history. Until staff sign in, callers
@@ -23,7 +23,13 @@ fn actor(req: &HttpRequest) -> Result<Actor, ApiError> {
         .ok()
         .map(str::trim)
         .filter(|v| !v.is_empty() && v.len() <= 128)
-        .ok_or_else(|| ApiError::bad_request("invalid_header", "X-Actor must be 1 to 128 visible ASCII characters", Some("X-Actor".into())))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_header",
+                "X-Actor must be 1 to 128 visible ASCII characters",
+                Some("X-Actor".into()),
+            )
+        })?;
     Ok(Actor(name.to_owned()))
 }
 
@@ -49,25 +55,40 @@ pub struct FiledBody {
         (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
     )
 )]
-pub async fn file(state: Data<AppState>, req: HttpRequest, raw: Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn file(
+    state: Data<AppState>,
+    req: HttpRequest,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
     let input: NewComplaint = body::json(&req, &raw)?;
     let key = match req.headers().get("idempotency-key") {
         None => None,
         Some(v) => Some(v.to_str().map_err(|_| {
-            ApiError::bad_request("invalid_header", "Idempotency-Key must be visible ASCII", Some("Idempotency-Key".into()))
+            ApiError::bad_request(
+                "invalid_header",
+                "Idempotency-Key must be visible ASCII",
+                Some("Idempotency-Key".into()),
+            )
         })?),
     };
     let filed = state
         .complaints
         .file(input, key.map(|k| (k, raw.as_ref())), &actor(&req)?)
         .await?;
-    let status = if filed.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if filed.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     let mut res = HttpResponse::build(status);
     res.insert_header(("Location", format!("/v1/complaints/{}", filed.complaint.id)));
     if filed.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok(res.json(FiledBody { complaint: filed.complaint, tracking_token: filed.tracking_token }))
+    Ok(res.json(FiledBody {
+        complaint: filed.complaint,
+        tracking_token: filed.tracking_token,
+    }))
 }
 
 /// List complaints, newest received first, a page at a time.
@@ -93,17 +114,30 @@ pub async fn counts(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         if k == "by" {
             by = Some(v.parse::<CountBy>().map_err(|_| {
-                ApiError::bad_request("invalid_parameter", format!("by must be one of {}", <CountBy as strum::VariantNames>::VARIANTS.join(", ")), Some("by".into()))
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!(
+                        "by must be one of {}",
+                        <CountBy as strum::VariantNames>::VARIANTS.join(", ")
+                    ),
+                    Some("by".into()),
+                )
             })?);
         } else {
             rest.append_pair(&k, &v);
         }
     }
-    let by = by.ok_or_else(|| ApiError::bad_request("invalid_parameter", "by is required", Some("by".into())))?;
+    let by = by.ok_or_else(|| {
+        ApiError::bad_request("invalid_parameter", "by is required", Some("by".into()))
+    })?;
     let rest = rest.finish();
     let filter: ListFilter = body::query_str(&rest)?;
     if filter.cursor.is_some() || filter.limit.is_some() {
-        return Err(ApiError::bad_request("invalid_parameter", "counts take no cursor or limit", Some("cursor".into())));
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "counts take no cursor or limit",
+            Some("cursor".into()),
+        ));
     }
     Ok(HttpResponse::Ok().json(state.complaints.count(by, &filter).await?))
 }
@@ -124,7 +158,12 @@ pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpRespons
     params(("id" = String, Path, description = "Internal id or reference")),
     responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-pub async fn update(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn update(
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<String>,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
     let change: ComplaintUpdate = body::json(&req, &raw)?;
     Ok(HttpResponse::Ok().json(state.complaints.update(&id, change, &actor(&req)?).await?))
 }
@@ -136,9 +175,19 @@ pub async fn update(state: Data<AppState>, req: HttpRequest, id: Path<String>, r
     params(("id" = String, Path, description = "Internal id or reference")),
     responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-pub async fn transition(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn transition(
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<String>,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
     let request: TransitionRequest = body::json(&req, &raw)?;
-    Ok(HttpResponse::Ok().json(state.complaints.transition(&id, request, &actor(&req)?).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .complaints
+            .transition(&id, request, &actor(&req)?)
+            .await?,
+    ))
 }
 
 /// Add a note; a public note is shown to the customer.
@@ -147,7 +196,12 @@ pub async fn transition(state: Data<AppState>, req: HttpRequest, id: Path<String
     params(("id" = String, Path, description = "Internal id or reference")),
     responses((status = 201, body = EventView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-pub async fn note(state: Data<AppState>, req: HttpRequest, id: Path<String>, raw: Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn note(
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<String>,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
     let note: NewNote = body::json(&req, &raw)?;
     Ok(HttpResponse::Created().json(state.complaints.add_note(&id, note, &actor(&req)?).await?))
 }

@@ -42,8 +42,19 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, field: Option<String>) -> Self {
-        Self { status, code: code.to_owned(), message: message.into(), field, allowed: None }
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        message: impl Into<String>,
+        field: Option<String>,
+    ) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+            field,
+            allowed: None,
+        }
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>, field: Option<String>) -> Self {
@@ -51,7 +62,12 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such complaint", None)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such complaint",
+            None,
+        )
     }
 }
 
@@ -59,17 +75,29 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         let allowed = err.allowed_states().map(<[Status]>::to_vec);
         match err {
-            ServiceError::Invalid { field, code, message } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message, Some(field))
-            }
+            ServiceError::Invalid {
+                field,
+                code,
+                message,
+            } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message, Some(field)),
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Transition { source } => Self {
                 allowed,
-                ..Self::new(StatusCode::CONFLICT, "transition_not_allowed", source.to_string(), Some("to".into()))
+                ..Self::new(
+                    StatusCode::CONFLICT,
+                    "transition_not_allowed",
+                    source.to_string(),
+                    Some("to".into()),
+                )
             },
             ServiceError::Conflict { code, message } => {
-                let field = (code == "idempotency_key_reused").then(|| "Idempotency-Key".to_owned());
-                let status = if field.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+                let field =
+                    (code == "idempotency_key_reused").then(|| "Idempotency-Key".to_owned());
+                let status = if field.is_some() {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::CONFLICT
+                };
                 Self::new(status, code, message, field)
             }
             ServiceError::Database(db) => {
@@ -77,7 +105,12 @@ impl From<ServiceError> for ApiError {
                 // at debug level only, and the client gets a generic message.
                 tracing::error!(kind = "database", "storage failure");
                 tracing::debug!(error = %db, "storage failure detail");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the store could not complete the request; retry later", None)
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "the store could not complete the request; retry later",
+                    None,
+                )
             }
         }
     }
@@ -116,14 +149,31 @@ pub fn render_framework_error<B: MessageBody + 'static>(
     let status = res.status();
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "no such resource"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this resource does not accept that method"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is larger than the server accepts"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send the body as application/json"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this resource does not accept that method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            "the request body is larger than the server accepts",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
         s if s.is_client_error() => ("bad_request", "the request could not be read"),
-        _ => ("internal_error", "the server failed to answer; the failure is logged"),
+        _ => (
+            "internal_error",
+            "the server failed to answer; the failure is logged",
+        ),
     };
     let body = serde_json::to_string(&ErrorBody {
-        error: ErrorDetail { code: code.into(), message: message.into(), field: None, allowed: None },
+        error: ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+            allowed: None,
+        },
     })
     .unwrap_or_default();
     let (req, res) = res.into_parts();
@@ -131,7 +181,9 @@ pub fn render_framework_error<B: MessageBody + 'static>(
     let mut res = ServiceResponse::new(req, res)
         .map_into_boxed_body()
         .map_into_right_body();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(ErrorHandlerResponse::Response(res))
 }

@@ -1,7 +1,7 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use actix_web::web::Data;
 use actix_web::HttpResponse;
+use actix_web::web::Data;
 use serde_json::json;
 
 use super::AppState;

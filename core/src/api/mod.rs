@@ -88,7 +88,9 @@ pub fn app(
 
 /// A resource that answers 405 to methods it has no route for.
 fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async { HttpResponse::MethodNotAllowed().finish() }))
+    web::resource(path).default_service(web::to(|| async {
+        HttpResponse::MethodNotAllowed().finish()
+    }))
 }
 
 fn request_id() -> String {

@@ -17,7 +17,11 @@ use crate::service::TrackingView;
     ),
     responses((status = 200, body = TrackingView), (status = 404, body = ErrorBody, description = "Unknown reference or wrong token: the same answer for both"))
 )]
-pub async fn track(state: Data<AppState>, req: HttpRequest, reference: Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn track(
+    state: Data<AppState>,
+    req: HttpRequest,
+    reference: Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let token = req
         .headers()
         .get("x-tracking-token")

@@ -14,7 +14,18 @@ use strum::{EnumString, IntoStaticStr, VariantNames};
 use utoipa::ToSchema;
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr, VariantNames, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    VariantNames,
+    ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -163,8 +174,16 @@ mod tests {
 
     #[test]
     fn the_happy_path_is_allowed_step_by_step() {
-        let path = [Received, Acknowledged, InProgress, WaitingOnCustomer, InProgress,
-            WaitingOnDepartment, InProgress, Resolved];
+        let path = [
+            Received,
+            Acknowledged,
+            InProgress,
+            WaitingOnCustomer,
+            InProgress,
+            WaitingOnDepartment,
+            InProgress,
+            Resolved,
+        ];
         for pair in path.windows(2) {
             assert_eq!(check(pair[0], pair[1], &ctx(None)), Ok(()), "{pair:?}");
         }
@@ -180,8 +199,19 @@ mod tests {
     #[test]
     fn terminal_states_allow_nothing() {
         for from in [Withdrawn, Merged] {
-            for to in [Received, Acknowledged, InProgress, Resolved, Closed, Withdrawn, Merged] {
-                assert!(check(from, to, &ctx(Some(1))).is_err(), "{from:?} -> {to:?}");
+            for to in [
+                Received,
+                Acknowledged,
+                InProgress,
+                Resolved,
+                Closed,
+                Withdrawn,
+                Merged,
+            ] {
+                assert!(
+                    check(from, to, &ctx(Some(1))).is_err(),
+                    "{from:?} -> {to:?}"
+                );
             }
         }
     }

@@ -32,7 +32,10 @@ pub enum MoneyError {
     #[error("unknown ISO 4217 currency code")]
     UnknownCurrency,
     #[error("{currency} has {exponent} decimal places; the amount has more")]
-    TooPrecise { currency: &'static str, exponent: u16 },
+    TooPrecise {
+        currency: &'static str,
+        exponent: u16,
+    },
     #[error("amount is too large")]
     TooLarge,
 }
@@ -43,26 +46,36 @@ impl Money {
     /// # Errors
     /// Negative amounts, unknown currencies, more decimals than the currency has, overflow.
     pub fn parse(input: &MoneyInput) -> Result<Self, MoneyError> {
-        let currency = Currency::from_code(input.currency.trim()).ok_or(MoneyError::UnknownCurrency)?;
+        let currency =
+            Currency::from_code(input.currency.trim()).ok_or(MoneyError::UnknownCurrency)?;
         if input.amount.is_sign_negative() && !input.amount.is_zero() {
             return Err(MoneyError::Negative);
         }
         let exponent = currency.exponent().unwrap_or(0);
         let scaled = input.amount.normalize();
         if scaled.scale() > u32::from(exponent) {
-            return Err(MoneyError::TooPrecise { currency: currency.code(), exponent });
+            return Err(MoneyError::TooPrecise {
+                currency: currency.code(),
+                exponent,
+            });
         }
         let factor = Decimal::from(10_i64.pow(u32::from(exponent)));
         let minor_units = scaled
             .checked_mul(factor)
             .and_then(|d| d.to_i64())
             .ok_or(MoneyError::TooLarge)?;
-        Ok(Money { minor_units, currency })
+        Ok(Money {
+            minor_units,
+            currency,
+        })
     }
 
     /// Rebuilds an amount read from the store.
     pub fn from_stored(minor_units: i64, code: &str) -> Option<Self> {
-        Some(Money { minor_units, currency: Currency::from_code(code)? })
+        Some(Money {
+            minor_units,
+            currency: Currency::from_code(code)?,
+        })
     }
 
     /// The amount as the API shows it.
@@ -80,20 +93,35 @@ mod tests {
     use super::*;
 
     fn input(amount: &str, currency: &str) -> MoneyInput {
-        MoneyInput { amount: amount.parse().unwrap(), currency: currency.into() }
+        MoneyInput {
+            amount: amount.parse().unwrap(),
+            currency: currency.into(),
+        }
     }
 
     #[test]
     fn keeps_minor_units_by_currency_exponent() {
-        assert_eq!(Money::parse(&input("125.50", "USD")).unwrap().minor_units, 12550);
-        assert_eq!(Money::parse(&input("1200", "JPY")).unwrap().minor_units, 1200);
-        assert_eq!(Money::parse(&input("1.234", "KWD")).unwrap().minor_units, 1234);
+        assert_eq!(
+            Money::parse(&input("125.50", "USD")).unwrap().minor_units,
+            12550
+        );
+        assert_eq!(
+            Money::parse(&input("1200", "JPY")).unwrap().minor_units,
+            1200
+        );
+        assert_eq!(
+            Money::parse(&input("1.234", "KWD")).unwrap().minor_units,
+            1234
+        );
     }
 
     #[test]
     fn refuses_negative_unknown_and_over_precise_amounts() {
         assert_eq!(Money::parse(&input("-1", "USD")), Err(MoneyError::Negative));
-        assert_eq!(Money::parse(&input("1", "XYZ")), Err(MoneyError::UnknownCurrency));
+        assert_eq!(
+            Money::parse(&input("1", "XYZ")),
+            Err(MoneyError::UnknownCurrency)
+        );
         assert!(matches!(
             Money::parse(&input("1.5", "JPY")),
             Err(MoneyError::TooPrecise { .. })

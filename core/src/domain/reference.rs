@@ -48,21 +48,33 @@ mod tests {
 
     #[test]
     fn formats_with_six_digits_and_parses_back() {
-        let r = Reference { year: 2026, number: 123 };
+        let r = Reference {
+            year: 2026,
+            number: 123,
+        };
         assert_eq!(r.to_string(), "RDR-2026-000123");
         assert_eq!("RDR-2026-000123".parse::<Reference>(), Ok(r));
     }
 
     #[test]
     fn numbers_past_a_million_keep_all_digits() {
-        let r = Reference { year: 2026, number: 1_234_567 };
+        let r = Reference {
+            year: 2026,
+            number: 1_234_567,
+        };
         assert_eq!(r.to_string(), "RDR-2026-1234567");
         assert_eq!(r.to_string().parse::<Reference>(), Ok(r));
     }
 
     #[test]
     fn rejects_other_shapes() {
-        for bad in ["", "RDR-26-000001", "RDR-2026-12", "ABC-2026-000001", "RDR-2026-00001x"] {
+        for bad in [
+            "",
+            "RDR-26-000001",
+            "RDR-2026-12",
+            "ABC-2026-000001",
+            "RDR-2026-00001x",
+        ] {
             assert!(bad.parse::<Reference>().is_err(), "{bad}");
         }
     }

@@ -19,7 +19,8 @@ fn parse_date(value: &str) -> Option<NaiveDate> {
         return None;
     };
     let num = |s: &str| -> Option<u32> {
-        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())?
     };
     let (year, month, day) = if a.len() == 4 {
         (num(a)? as i32, num(b)?, num(c)?)
@@ -50,12 +51,23 @@ mod tests {
         assert_eq!(day("03/22/23").as_deref(), Some("2023-03-22 00:00"));
         assert_eq!(day("9/24/19").as_deref(), Some("2019-09-24 00:00"));
         assert_eq!(day("12/31/2019").as_deref(), Some("2019-12-31 00:00"));
-        assert_eq!(day("2019-09-23T12:00:00-05:00").as_deref(), Some("2019-09-23 17:00"));
+        assert_eq!(
+            day("2019-09-23T12:00:00-05:00").as_deref(),
+            Some("2019-09-23 17:00")
+        );
     }
 
     #[test]
     fn refuses_impossible_or_foreign_dates() {
-        for bad in ["", "None", "2020/2/30", "13/01/20", "2020.03.18", "18 March 2020", "1/2"] {
+        for bad in [
+            "",
+            "None",
+            "2020/2/30",
+            "13/01/20",
+            "2020.03.18",
+            "18 March 2020",
+            "1/2",
+        ] {
             assert_eq!(day(bad), None, "{bad}");
         }
     }

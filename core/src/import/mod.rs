@@ -138,9 +138,15 @@ async fn read_csv(
                 continue;
             }
         }
-        next_line += 1 + row.iter().map(|f| f.iter().filter(|b| **b == b'\n').count() as u64).sum::<u64>();
+        next_line += 1 + row
+            .iter()
+            .map(|f| f.iter().filter(|b| **b == b'\n').count() as u64)
+            .sum::<u64>();
         if row.len() != header.len() {
-            batch.reject(line, format!("expected {} fields, found {}", header.len(), row.len()));
+            batch.reject(
+                line,
+                format!("expected {} fields, found {}", header.len(), row.len()),
+            );
             continue;
         }
         let mut record = Record::default();
@@ -167,7 +173,9 @@ async fn read_csv(
 
 fn csv_reason(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("expected {expected_len} fields, found {len}")
         }
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
@@ -214,10 +222,16 @@ fn ndjson_record(line: &[u8]) -> Result<Record, String> {
             format!("not a JSON object ({})", json_error_kind(&e))
         }
     })?;
-    let object = value.get("_source").unwrap_or(&value).as_object().ok_or("not a JSON object")?;
+    let object = value
+        .get("_source")
+        .unwrap_or(&value)
+        .as_object()
+        .ok_or("not a JSON object")?;
     let mut record = Record::default();
     for (key, value) in object {
-        let Some(field) = Field::from_name(key) else { continue };
+        let Some(field) = Field::from_name(key) else {
+            continue;
+        };
         match value {
             serde_json::Value::String(s) => record.set(field, s),
             serde_json::Value::Number(n) => record.set(field, &n.to_string()),

@@ -42,16 +42,22 @@ impl Field {
             "Sub-product" | "sub_product" => SubProduct,
             "Issue" | "issue" => Issue,
             "Sub-issue" | "sub_issue" => SubIssue,
-            "Consumer complaint narrative" | "consumer_narrative" | "complaint_what_happened" => Narrative,
+            "Consumer complaint narrative" | "consumer_narrative" | "complaint_what_happened" => {
+                Narrative
+            }
             "Company public response" | "company_public_response" => CompanyPublicResponse,
             "Company" | "company" => Company,
             "State" | "state" => State,
             "ZIP code" | "zip_code" => ZipCode,
             "Tags" | "tags" | "tag" => Tags,
-            "Consumer consent provided?" | "consent_status" | "consumer_consent_provided" => Consent,
+            "Consumer consent provided?" | "consent_status" | "consumer_consent_provided" => {
+                Consent
+            }
             "Submitted via" | "submitted_via" => SubmittedVia,
             "Date sent to company" | "date_sent_to_company" => DateSent,
-            "Company response to consumer" | "company_response_to_consumer" | "company_response" => CompanyResponse,
+            "Company response to consumer"
+            | "company_response_to_consumer"
+            | "company_response" => CompanyResponse,
             "Timely response?" | "timely_response" | "timely" => Timely,
             "Consumer disputed?" | "consumer_disputed" => Disputed,
             "Complaint ID" | "public_id" | "complaint_id" => ComplaintId,
@@ -87,7 +93,12 @@ impl Field {
     }
 
     /// Columns without which a row cannot become a complaint.
-    pub const REQUIRED: [Field; 4] = [Field::ComplaintId, Field::DateReceived, Field::Product, Field::Issue];
+    pub const REQUIRED: [Field; 4] = [
+        Field::ComplaintId,
+        Field::DateReceived,
+        Field::Product,
+        Field::Issue,
+    ];
 }
 
 /// A row's values by field, blanks and the literal `None` already dropped.
@@ -140,7 +151,11 @@ const TEXT_MAX: usize = 255;
 impl Record {
     /// Checks the row and maps CFPB values onto the complaint model. The reason for a refusal
     /// names the column and never quotes free text, which may hold personal data.
-    pub fn into_row(self, now: DateTime<Utc>, response_time: Duration) -> Result<ImportRow, String> {
+    pub fn into_row(
+        self,
+        now: DateTime<Utc>,
+        response_time: Duration,
+    ) -> Result<ImportRow, String> {
         let required = |field: Field| {
             self.get(field)
                 .map(str::to_owned)
@@ -161,11 +176,16 @@ impl Record {
         let sent_to_company_at = date(&self, Field::DateSent)?;
         let channel = match self.get(Field::SubmittedVia) {
             None => Channel::Web,
-            Some(via) => Channel::from_cfpb(via).ok_or_else(|| format!("Submitted via {via:?} is not a known channel"))?,
+            Some(via) => Channel::from_cfpb(via)
+                .ok_or_else(|| format!("Submitted via {via:?} is not a known channel"))?,
         };
         let response_category = self
             .get(Field::CompanyResponse)
-            .map(|r| r.parse::<ResponseCategory>().map_err(|_| format!("Company response to consumer {r:?} is not a CFPB response category")))
+            .map(|r| {
+                r.parse::<ResponseCategory>().map_err(|_| {
+                    format!("Company response to consumer {r:?} is not a CFPB response category")
+                })
+            })
             .transpose()?;
         let status = match response_category {
             None => Status::Received,
@@ -173,8 +193,10 @@ impl Record {
             // Untimely responses and every "Closed ..." category end the CFPB's handling.
             Some(_) => Status::Closed,
         };
-        let product = text(Field::Product, Some(&required(Field::Product)?), TEXT_MAX)?.ok_or("Product is empty")?;
-        let issue = text(Field::Issue, Some(&required(Field::Issue)?), TEXT_MAX)?.ok_or("Issue is empty")?;
+        let product = text(Field::Product, Some(&required(Field::Product)?), TEXT_MAX)?
+            .ok_or("Product is empty")?;
+        let issue = text(Field::Issue, Some(&required(Field::Issue)?), TEXT_MAX)?
+            .ok_or("Issue is empty")?;
 
         Ok(ImportRow {
             external_id,
@@ -184,14 +206,28 @@ impl Record {
             issue,
             sub_product: text(Field::SubProduct, self.get(Field::SubProduct), TEXT_MAX)?,
             sub_issue: text(Field::SubIssue, self.get(Field::SubIssue), TEXT_MAX)?,
-            narrative: text(Field::Narrative, self.get(Field::Narrative), crate::service::NARRATIVE_MAX)?,
+            narrative: text(
+                Field::Narrative,
+                self.get(Field::Narrative),
+                crate::service::NARRATIVE_MAX,
+            )?,
             company: text(Field::Company, self.get(Field::Company), TEXT_MAX)?,
-            company_public_response: text(Field::CompanyPublicResponse, self.get(Field::CompanyPublicResponse), 2_000)?,
+            company_public_response: text(
+                Field::CompanyPublicResponse,
+                self.get(Field::CompanyPublicResponse),
+                2_000,
+            )?,
             consumer_state: text(Field::State, self.get(Field::State), 8)?,
             consumer_zip: self.get(Field::ZipCode).map(restore_zip),
             tags: self
                 .get(Field::Tags)
-                .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+                .map(|t| {
+                    t.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             consumer_consent: text(Field::Consent, self.get(Field::Consent), 64)?,
             due_at: sent_to_company_at.unwrap_or(received_at) + response_time,
@@ -208,7 +244,9 @@ impl Record {
 fn date(record: &Record, field: Field) -> Result<Option<DateTime<Utc>>, String> {
     record
         .get(field)
-        .map(|v| dates::parse(v).ok_or_else(|| format!("{} {v:?} is not a date", field.public_name())))
+        .map(|v| {
+            dates::parse(v).ok_or_else(|| format!("{} {v:?} is not a date", field.public_name()))
+        })
         .transpose()
 }
 
@@ -264,7 +302,9 @@ mod tests {
         let mut fields = minimal();
         fields.push((Field::Tags, "None"));
         fields.push((Field::SubIssue, "None"));
-        let row = record(&fields).into_row(Utc::now(), Duration::days(15)).unwrap();
+        let row = record(&fields)
+            .into_row(Utc::now(), Duration::days(15))
+            .unwrap();
         assert!(row.tags.is_empty());
         assert_eq!(row.sub_issue, None);
     }
@@ -278,7 +318,9 @@ mod tests {
         ] {
             let mut fields = minimal();
             fields.push((Field::CompanyResponse, response));
-            let row = record(&fields).into_row(Utc::now(), Duration::days(15)).unwrap();
+            let row = record(&fields)
+                .into_row(Utc::now(), Duration::days(15))
+                .unwrap();
             assert_eq!(row.status, status, "{response}");
         }
     }
@@ -287,13 +329,28 @@ mod tests {
     fn refuses_future_dates_unknown_channels_and_missing_ids() {
         let mut future = minimal();
         future[1] = (Field::DateReceived, "2099-09-09T12:00:00-05:00");
-        assert!(record(&future).into_row(Utc::now(), Duration::days(15)).unwrap_err().contains("future"));
+        assert!(
+            record(&future)
+                .into_row(Utc::now(), Duration::days(15))
+                .unwrap_err()
+                .contains("future")
+        );
 
         let mut channel = minimal();
         channel.push((Field::SubmittedVia, "Carrier pigeon"));
-        assert!(record(&channel).into_row(Utc::now(), Duration::days(15)).unwrap_err().contains("Submitted via"));
+        assert!(
+            record(&channel)
+                .into_row(Utc::now(), Duration::days(15))
+                .unwrap_err()
+                .contains("Submitted via")
+        );
 
         let no_id = &minimal()[1..];
-        assert!(record(no_id).into_row(Utc::now(), Duration::days(15)).unwrap_err().contains("Complaint ID"));
+        assert!(
+            record(no_id)
+                .into_row(Utc::now(), Duration::days(15))
+                .unwrap_err()
+                .contains("Complaint ID")
+        );
     }
 }

@@ -105,18 +105,25 @@ impl<'a> Batch<'a> {
             next.insert(year, next_references(&txn, year, count).await?);
         }
         let models = rows.iter().map(|(_, row)| {
-            let reference = next.get_mut(&row.received_at.year()).expect("allocated above");
+            let reference = next
+                .get_mut(&row.received_at.year())
+                .expect("allocated above");
             let model = complaint_model(row, *reference, self.now);
             reference.number += 1;
             model
         });
-        complaint::Entity::insert_many(models).exec_without_returning(&txn).await?;
+        complaint::Entity::insert_many(models)
+            .exec_without_returning(&txn)
+            .await?;
 
         let inserted: HashMap<String, i64> = complaint::Entity::find()
             .select_only()
             .column(complaint::Column::ExternalId)
             .column(complaint::Column::Id)
-            .filter(complaint::Column::ExternalId.is_in(rows.iter().map(|(_, r)| r.external_id.clone())))
+            .filter(
+                complaint::Column::ExternalId
+                    .is_in(rows.iter().map(|(_, r)| r.external_id.clone())),
+            )
             .into_tuple::<(Option<String>, i64)>()
             .all(&txn)
             .await?
@@ -140,14 +147,20 @@ impl<'a> Batch<'a> {
                 .into_active(),
             )
         });
-        complaint_event::Entity::insert_many(events).exec_without_returning(&txn).await?;
+        complaint_event::Entity::insert_many(events)
+            .exec_without_returning(&txn)
+            .await?;
         txn.commit().await?;
         self.summary.imported += rows.len() as u64;
         Ok(())
     }
 }
 
-fn complaint_model(row: &ImportRow, reference: Reference, now: DateTime<Utc>) -> complaint::ActiveModel {
+fn complaint_model(
+    row: &ImportRow,
+    reference: Reference,
+    now: DateTime<Utc>,
+) -> complaint::ActiveModel {
     let code = |v: Option<&'static str>| v.map(str::to_owned);
     complaint::ActiveModel {
         reference: Set(reference.to_string()),

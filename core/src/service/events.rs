@@ -56,7 +56,12 @@ impl Complaints {
     ///
     /// # Errors
     /// [`ServiceError::NotFound`]; [`ServiceError::Invalid`] for an empty or overlong body.
-    pub async fn add_note(&self, key: &str, note: NewNote, actor: &Actor) -> Result<EventView, ServiceError> {
+    pub async fn add_note(
+        &self,
+        key: &str,
+        note: NewNote,
+        actor: &Actor,
+    ) -> Result<EventView, ServiceError> {
         let row = self.find(key).await?;
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
         let txn = self.db.begin().await?;

@@ -111,7 +111,10 @@ impl Complaints {
         // below sees every earlier filing with the same key.
         let reference = next_references(&txn, valid.received_at.year(), 1).await?;
         if let Some((key, hash)) = &idempotency {
-            if let Some(previous) = idempotency_key::Entity::find_by_id(key.clone()).one(&txn).await? {
+            if let Some(previous) = idempotency_key::Entity::find_by_id(key.clone())
+                .one(&txn)
+                .await?
+            {
                 txn.rollback().await?;
                 return self.replay(previous, hash).await;
             }
@@ -128,7 +131,10 @@ impl Complaints {
         row.tracking_token_hash = Set(Some(token_hash(&token)));
         row.created_at = Set(now);
         row.updated_at = Set(now);
-        let id = complaint::Entity::insert(row).exec(&txn).await?.last_insert_id;
+        let id = complaint::Entity::insert(row)
+            .exec(&txn)
+            .await?
+            .last_insert_id;
 
         EventRecord {
             complaint_id: id,
@@ -164,7 +170,11 @@ impl Complaints {
         })
     }
 
-    async fn replay(&self, previous: idempotency_key::Model, hash: &str) -> Result<Filed, ServiceError> {
+    async fn replay(
+        &self,
+        previous: idempotency_key::Model,
+        hash: &str,
+    ) -> Result<Filed, ServiceError> {
         if previous.request_hash != hash {
             return Err(ServiceError::Conflict {
                 code: "idempotency_key_reused",
@@ -191,7 +201,11 @@ impl Complaints {
         Ok(result.rows_affected)
     }
 
-    fn validate_new(&self, input: NewComplaint, now: DateTime<Utc>) -> Result<ValidComplaint, ServiceError> {
+    fn validate_new(
+        &self,
+        input: NewComplaint,
+        now: DateTime<Utc>,
+    ) -> Result<ValidComplaint, ServiceError> {
         let received_at = input.received_at.unwrap_or(now);
         validate::not_future("received_at", received_at, now)?;
         let amount = input
@@ -200,7 +214,11 @@ impl Complaints {
             .map(|m| validate::money("amount_disputed.amount", m))
             .transpose()?;
         if input.tags.len() > TAGS_MAX {
-            return Err(ServiceError::invalid("tags", "too_many", format!("at most {TAGS_MAX} tags")));
+            return Err(ServiceError::invalid(
+                "tags",
+                "too_many",
+                format!("at most {TAGS_MAX} tags"),
+            ));
         }
         let tags = input
             .tags
@@ -212,12 +230,24 @@ impl Complaints {
         let (customer, customer_number) = match input.customer {
             None => (None, None),
             Some(c) => {
-                let number = validate::optional_text("customer.customer_number", c.customer_number.as_deref(), 64)?;
+                let number = validate::optional_text(
+                    "customer.customer_number",
+                    c.customer_number.as_deref(),
+                    64,
+                )?;
                 let model = customer::ActiveModel {
                     customer_number: Set(number.clone()),
-                    name: Set(validate::optional_text("customer.name", c.name.as_deref(), NAME_MAX)?),
+                    name: Set(validate::optional_text(
+                        "customer.name",
+                        c.name.as_deref(),
+                        NAME_MAX,
+                    )?),
                     email: Set(validate::email("customer.email", c.email.as_deref())?),
-                    phone: Set(validate::optional_text("customer.phone", c.phone.as_deref(), 32)?),
+                    phone: Set(validate::optional_text(
+                        "customer.phone",
+                        c.phone.as_deref(),
+                        32,
+                    )?),
                     created_at: Set(now),
                     ..Default::default()
                 };
@@ -231,23 +261,65 @@ impl Complaints {
             status: Set(Status::Received.as_str().into()),
             channel: Set(<&str>::from(input.channel).into()),
             region: Set(<&str>::from(input.region).into()),
-            language: Set(validate::language("language", input.language.as_deref().unwrap_or("en"))?),
-            product: Set(validate::required_text("product", &input.product, NAME_MAX)?),
-            sub_product: Set(validate::optional_text("sub_product", input.sub_product.as_deref(), NAME_MAX)?),
+            language: Set(validate::language(
+                "language",
+                input.language.as_deref().unwrap_or("en"),
+            )?),
+            product: Set(validate::required_text(
+                "product",
+                &input.product,
+                NAME_MAX,
+            )?),
+            sub_product: Set(validate::optional_text(
+                "sub_product",
+                input.sub_product.as_deref(),
+                NAME_MAX,
+            )?),
             issue: Set(validate::required_text("issue", &input.issue, NAME_MAX)?),
-            sub_issue: Set(validate::optional_text("sub_issue", input.sub_issue.as_deref(), NAME_MAX)?),
-            narrative: Set(validate::optional_text("narrative", input.narrative.as_deref(), NARRATIVE_MAX)?),
-            company: Set(validate::optional_text("company", input.company.as_deref(), NAME_MAX)?),
-            consumer_state: Set(validate::optional_text("consumer_state", input.consumer_state.as_deref(), 8)?),
-            consumer_zip: Set(validate::optional_text("consumer_zip", input.consumer_zip.as_deref(), 16)?),
+            sub_issue: Set(validate::optional_text(
+                "sub_issue",
+                input.sub_issue.as_deref(),
+                NAME_MAX,
+            )?),
+            narrative: Set(validate::optional_text(
+                "narrative",
+                input.narrative.as_deref(),
+                NARRATIVE_MAX,
+            )?),
+            company: Set(validate::optional_text(
+                "company",
+                input.company.as_deref(),
+                NAME_MAX,
+            )?),
+            consumer_state: Set(validate::optional_text(
+                "consumer_state",
+                input.consumer_state.as_deref(),
+                8,
+            )?),
+            consumer_zip: Set(validate::optional_text(
+                "consumer_zip",
+                input.consumer_zip.as_deref(),
+                16,
+            )?),
             amount_disputed_minor: Set(amount.map(|m| m.minor_units)),
             amount_disputed_currency: Set(amount.map(|m| m.currency.code().to_owned())),
             tags: Set(serde_json::Value::from(tags).to_string()),
             priority: Set(<&str>::from(input.priority).into()),
-            assignee: Set(validate::optional_text("assignee", input.assignee.as_deref(), NAME_MAX)?),
-            department: Set(validate::optional_text("department", input.department.as_deref(), 64)?),
+            assignee: Set(validate::optional_text(
+                "assignee",
+                input.assignee.as_deref(),
+                NAME_MAX,
+            )?),
+            department: Set(validate::optional_text(
+                "department",
+                input.department.as_deref(),
+                64,
+            )?),
             received_at: Set(received_at),
-            customer_time_zone: Set(validate::time_zone("customer_time_zone", input.customer_time_zone.as_deref())?),
+            customer_time_zone: Set(validate::time_zone(
+                "customer_time_zone",
+                input.customer_time_zone.as_deref(),
+            )?),
             sent_to_company_at: Set(None),
             acknowledged_at: Set(None),
             due_at: Set(Some(received_at + self.default_response_time())),
@@ -267,7 +339,12 @@ impl Complaints {
             version: Set(1),
             ..Default::default()
         };
-        Ok(ValidComplaint { customer, customer_number, complaint, received_at })
+        Ok(ValidComplaint {
+            customer,
+            customer_number,
+            complaint,
+            received_at,
+        })
     }
 
     /// The response time that applies until a region's rules give a due date.
@@ -290,7 +367,10 @@ async fn find_or_insert_customer(
             return Ok(existing.id);
         }
     }
-    Ok(customer::Entity::insert(new).exec(txn).await?.last_insert_id)
+    Ok(customer::Entity::insert(new)
+        .exec(txn)
+        .await?
+        .last_insert_id)
 }
 
 /// Reserves `count` consecutive reference numbers in `year` and returns the first.
@@ -305,7 +385,10 @@ pub(crate) async fn next_references(
     let last = (table, reference_counter::Column::Last);
     let stmt = Query::insert()
         .into_table(table)
-        .columns([reference_counter::Column::Year, reference_counter::Column::Last])
+        .columns([
+            reference_counter::Column::Year,
+            reference_counter::Column::Last,
+        ])
         .values_panic([year.into(), count.into()])
         .on_conflict(
             OnConflict::column(reference_counter::Column::Year)
@@ -319,7 +402,10 @@ pub(crate) async fn next_references(
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotInserted)?;
     let last: i64 = row.try_get("", "last")?;
-    Ok(Reference { year, number: last - count + 1 })
+    Ok(Reference {
+        year,
+        number: last - count + 1,
+    })
 }
 
 fn new_tracking_token() -> String {

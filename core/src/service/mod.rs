@@ -11,17 +11,17 @@ pub mod validate;
 pub mod view;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sea_orm::ColumnTrait;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::config::LifecycleSettings;
 use crate::domain::{Reference, TransitionContext};
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_event};
 
-pub(crate) use filing::{NARRATIVE_MAX, next_references};
 pub use events::NewNote;
 pub use filing::{Filed, NewComplaint, NewCustomer};
+pub(crate) use filing::{NARRATIVE_MAX, next_references};
 pub use query::{CountBy, CountRow, ListFilter, Page};
 pub use transition::TransitionRequest;
 pub use update::ComplaintUpdate;

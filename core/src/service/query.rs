@@ -53,7 +53,18 @@ pub struct Page {
 }
 
 /// A column complaints can be counted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, EnumString, IntoStaticStr, VariantNames, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    VariantNames,
+    ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CountBy {
@@ -84,7 +95,11 @@ impl Complaints {
     pub async fn list(&self, filter: &ListFilter) -> Result<Page, ServiceError> {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ServiceError::invalid("limit", "out_of_range", format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(ServiceError::invalid(
+                "limit",
+                "out_of_range",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         let now = self.now();
         let mut select = self.filtered(filter, now)?;
@@ -93,7 +108,11 @@ impl Complaints {
             select = select.filter(
                 Condition::any()
                     .add(complaint::Column::ReceivedAt.lt(at))
-                    .add(complaint::Column::ReceivedAt.eq(at).and(complaint::Column::Id.lt(id))),
+                    .add(
+                        complaint::Column::ReceivedAt
+                            .eq(at)
+                            .and(complaint::Column::Id.lt(id)),
+                    ),
             );
         }
         let mut rows = select
@@ -109,7 +128,10 @@ impl Complaints {
             None
         };
         Ok(Page {
-            items: rows.into_iter().map(|r| ComplaintSummary::build(r, now)).collect(),
+            items: rows
+                .into_iter()
+                .map(|r| ComplaintSummary::build(r, now))
+                .collect(),
             next_cursor,
         })
     }
@@ -118,7 +140,11 @@ impl Complaints {
     ///
     /// # Errors
     /// As [`Complaints::list`].
-    pub async fn count(&self, by: CountBy, filter: &ListFilter) -> Result<Vec<CountRow>, ServiceError> {
+    pub async fn count(
+        &self,
+        by: CountBy,
+        filter: &ListFilter,
+    ) -> Result<Vec<CountRow>, ServiceError> {
         let column = match by {
             CountBy::Product => complaint::Column::Product,
             CountBy::Issue => complaint::Column::Issue,
@@ -136,20 +162,36 @@ impl Complaints {
             .into_tuple()
             .all(&self.db)
             .await?;
-        let mut counts: Vec<CountRow> = rows.into_iter().map(|(key, count)| CountRow { key, count }).collect();
+        let mut counts: Vec<CountRow> = rows
+            .into_iter()
+            .map(|(key, count)| CountRow { key, count })
+            .collect();
         counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
         Ok(counts)
     }
 
-    fn filtered(&self, f: &ListFilter, now: DateTime<Utc>) -> Result<Select<complaint::Entity>, ServiceError> {
+    fn filtered(
+        &self,
+        f: &ListFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Select<complaint::Entity>, ServiceError> {
         let mut select = complaint::Entity::find();
         let exact = [
-            (complaint::Column::Status, f.status.map(|s| s.as_str().to_owned())),
+            (
+                complaint::Column::Status,
+                f.status.map(|s| s.as_str().to_owned()),
+            ),
             (complaint::Column::Product, f.product.clone()),
             (complaint::Column::Issue, f.issue.clone()),
-            (complaint::Column::Channel, f.channel.map(|c| <&str>::from(c).to_owned())),
+            (
+                complaint::Column::Channel,
+                f.channel.map(|c| <&str>::from(c).to_owned()),
+            ),
             (complaint::Column::Company, f.company.clone()),
-            (complaint::Column::Region, f.region.map(|r| <&str>::from(r).to_owned())),
+            (
+                complaint::Column::Region,
+                f.region.map(|r| <&str>::from(r).to_owned()),
+            ),
             (complaint::Column::Assignee, f.assignee.clone()),
         ];
         for (column, value) in exact {
@@ -159,14 +201,19 @@ impl Complaints {
         }
         if let (Some(from), Some(to)) = (f.received_from, f.received_to) {
             if from > to {
-                return Err(ServiceError::invalid("received_from", "empty_range", "received_from is after received_to"));
+                return Err(ServiceError::invalid(
+                    "received_from",
+                    "empty_range",
+                    "received_from is after received_to",
+                ));
             }
         }
         if let Some(from) = f.received_from {
             select = select.filter(complaint::Column::ReceivedAt.gte(start_of(from)));
         }
         if let Some(to) = f.received_to {
-            select = select.filter(complaint::Column::ReceivedAt.lt(start_of(to) + Duration::days(1)));
+            select =
+                select.filter(complaint::Column::ReceivedAt.lt(start_of(to) + Duration::days(1)));
         }
         if let Some(overdue) = f.overdue {
             let open = complaint::Column::Status.is_in(Status::OPEN.map(Status::as_str));
@@ -174,12 +221,21 @@ impl Complaints {
             select = if overdue {
                 select.filter(open).filter(late)
             } else {
-                select.filter(Condition::any().add(open.not()).add(late.not()).add(complaint::Column::DueAt.is_null()))
+                select.filter(
+                    Condition::any()
+                        .add(open.not())
+                        .add(late.not())
+                        .add(complaint::Column::DueAt.is_null()),
+                )
             };
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             if q.chars().count() > QUERY_MAX {
-                return Err(ServiceError::invalid("q", "too_long", format!("q is longer than {QUERY_MAX} characters")));
+                return Err(ServiceError::invalid(
+                    "q",
+                    "too_long",
+                    format!("q is longer than {QUERY_MAX} characters"),
+                ));
             }
             select = select.filter(narrative_matches(self.db.get_database_backend(), q)?);
         }
@@ -191,7 +247,11 @@ impl Complaints {
 fn narrative_matches(backend: DbBackend, q: &str) -> Result<SimpleExpr, ServiceError> {
     let terms = fts5_terms(q);
     if terms.is_empty() {
-        return Err(ServiceError::invalid("q", "no_words", "q holds no words to search for"));
+        return Err(ServiceError::invalid(
+            "q",
+            "no_words",
+            "q holds no words to search for",
+        ));
     }
     match backend {
         DbBackend::Postgres => Ok(Expr::cust_with_values(
@@ -224,7 +284,13 @@ fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), ServiceError> {
-    let bad = || ServiceError::invalid("cursor", "invalid_cursor", "cursor is not one this API handed out");
+    let bad = || {
+        ServiceError::invalid(
+            "cursor",
+            "invalid_cursor",
+            "cursor is not one this API handed out",
+        )
+    };
     let text = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(text).map_err(|_| bad())?;
     let (micros, id) = text.split_once(':').ok_or_else(bad)?;
@@ -238,7 +304,10 @@ mod tests {
 
     #[test]
     fn search_text_cannot_inject_fts5_syntax() {
-        assert_eq!(fts5_terms("late fee\" OR narrative:*"), "\"late\" \"fee\" \"OR\" \"narrative\"");
+        assert_eq!(
+            fts5_terms("late fee\" OR narrative:*"),
+            "\"late\" \"fee\" \"OR\" \"narrative\""
+        );
         assert_eq!(fts5_terms("  ** () "), "");
     }
 

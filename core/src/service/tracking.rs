@@ -2,9 +2,9 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::Complaints;
 use super::filing::token_hash;
 use super::view::{PublicMessage, TrackingView, status_of};
-use super::Complaints;
 use crate::domain::Reference;
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_event};
@@ -23,7 +23,10 @@ impl Complaints {
             .one(&self.db)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let expected = row.tracking_token_hash.as_deref().ok_or(ServiceError::NotFound)?;
+        let expected = row
+            .tracking_token_hash
+            .as_deref()
+            .ok_or(ServiceError::NotFound)?;
         if !constant_time_eq(expected.as_bytes(), token_hash(token).as_bytes()) {
             return Err(ServiceError::NotFound);
         }
@@ -34,7 +37,12 @@ impl Complaints {
             .all(&self.db)
             .await?
             .into_iter()
-            .filter_map(|e| Some(PublicMessage { at: e.at, body: e.body? }))
+            .filter_map(|e| {
+                Some(PublicMessage {
+                    at: e.at,
+                    body: e.body?,
+                })
+            })
             .collect();
         Ok(TrackingView {
             status: status_of(&row),

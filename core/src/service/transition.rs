@@ -63,10 +63,18 @@ impl Complaints {
         lifecycle::check(from, to, &ctx)?;
 
         let reason = validate::optional_text("reason", request.reason.as_deref(), REASON_MAX)?;
-        let message = validate::optional_text("public_message", request.public_message.as_deref(), MESSAGE_MAX)?;
+        let message = validate::optional_text(
+            "public_message",
+            request.public_message.as_deref(),
+            MESSAGE_MAX,
+        )?;
         let resolving = to == Status::Resolved;
         if resolving && request.outcome.is_none() {
-            return Err(ServiceError::invalid("outcome", "required", "resolving a complaint needs its outcome"));
+            return Err(ServiceError::invalid(
+                "outcome",
+                "required",
+                "resolving a complaint needs its outcome",
+            ));
         }
         if !resolving {
             for (field, given) in [
@@ -75,7 +83,11 @@ impl Complaints {
                 ("redress_paid", request.redress_paid.is_some()),
             ] {
                 if given {
-                    return Err(ServiceError::invalid(field, "not_applicable", format!("{field} is given only when resolving")));
+                    return Err(ServiceError::invalid(
+                        field,
+                        "not_applicable",
+                        format!("{field} is given only when resolving"),
+                    ));
                 }
             }
         }
@@ -86,11 +98,19 @@ impl Complaints {
             .transpose()?;
         let merged_into = match (to, request.merged_into.as_deref()) {
             (Status::Merged, None) => {
-                return Err(ServiceError::invalid("merged_into", "required", "merging needs the complaint to merge into"));
+                return Err(ServiceError::invalid(
+                    "merged_into",
+                    "required",
+                    "merging needs the complaint to merge into",
+                ));
             }
             (Status::Merged, Some(target)) => Some(self.merge_target(&current, target).await?),
             (_, Some(_)) => {
-                return Err(ServiceError::invalid("merged_into", "not_applicable", "merged_into is given only when merging"));
+                return Err(ServiceError::invalid(
+                    "merged_into",
+                    "not_applicable",
+                    "merged_into is given only when merging",
+                ));
             }
             (_, None) => None,
         };
@@ -98,7 +118,10 @@ impl Complaints {
         let now = ctx.now;
         let mut update = complaint::Entity::update_many()
             .col_expr(complaint::Column::Status, Expr::value(to.as_str()))
-            .col_expr(complaint::Column::Version, Expr::col(complaint::Column::Version).add(1))
+            .col_expr(
+                complaint::Column::Version,
+                Expr::col(complaint::Column::Version).add(1),
+            )
             .col_expr(complaint::Column::UpdatedAt, Expr::value(now))
             .filter(complaint::Column::Id.eq(current.id))
             .filter(complaint::Column::Version.eq(current.version));
@@ -109,10 +132,22 @@ impl Complaints {
             Status::Resolved => {
                 update = update
                     .col_expr(complaint::Column::ResolvedAt, Expr::value(now))
-                    .col_expr(complaint::Column::Outcome, Expr::value(request.outcome.map(<&str>::from)))
-                    .col_expr(complaint::Column::ResponseCategory, Expr::value(request.response_category.map(<&str>::from)))
-                    .col_expr(complaint::Column::RedressPaidMinor, Expr::value(redress.map(|m| m.minor_units)))
-                    .col_expr(complaint::Column::RedressPaidCurrency, Expr::value(redress.map(|m| m.currency.code())));
+                    .col_expr(
+                        complaint::Column::Outcome,
+                        Expr::value(request.outcome.map(<&str>::from)),
+                    )
+                    .col_expr(
+                        complaint::Column::ResponseCategory,
+                        Expr::value(request.response_category.map(<&str>::from)),
+                    )
+                    .col_expr(
+                        complaint::Column::RedressPaidMinor,
+                        Expr::value(redress.map(|m| m.minor_units)),
+                    )
+                    .col_expr(
+                        complaint::Column::RedressPaidCurrency,
+                        Expr::value(redress.map(|m| m.currency.code())),
+                    );
             }
             Status::Closed => {
                 update = update.col_expr(complaint::Column::ClosedAt, Expr::value(now));
@@ -127,7 +162,10 @@ impl Complaints {
             update = update
                 .col_expr(complaint::Column::ResolvedAt, Expr::value(no_time))
                 .col_expr(complaint::Column::ClosedAt, Expr::value(no_time))
-                .col_expr(complaint::Column::ReopenedCount, Expr::col(complaint::Column::ReopenedCount).add(1));
+                .col_expr(
+                    complaint::Column::ReopenedCount,
+                    Expr::col(complaint::Column::ReopenedCount).add(1),
+                );
         }
 
         let txn = self.db.begin().await?;
@@ -157,23 +195,44 @@ impl Complaints {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        tracing::info!(complaint_id = current.id, from = from.as_str(), to = to.as_str(), "complaint moved");
+        tracing::info!(
+            complaint_id = current.id,
+            from = from.as_str(),
+            to = to.as_str(),
+            "complaint moved"
+        );
         self.view(&current.id.to_string()).await
     }
 
-    async fn merge_target(&self, current: &complaint::Model, key: &str) -> Result<i64, ServiceError> {
+    async fn merge_target(
+        &self,
+        current: &complaint::Model,
+        key: &str,
+    ) -> Result<i64, ServiceError> {
         let target = match find_complaint(&self.db, key).await {
             Ok(target) => target,
             Err(ServiceError::NotFound) => {
-                return Err(ServiceError::invalid("merged_into", "unknown_complaint", "no complaint has that reference"));
+                return Err(ServiceError::invalid(
+                    "merged_into",
+                    "unknown_complaint",
+                    "no complaint has that reference",
+                ));
             }
             Err(e) => return Err(e),
         };
         if target.id == current.id {
-            return Err(ServiceError::invalid("merged_into", "self_merge", "a complaint cannot be merged into itself"));
+            return Err(ServiceError::invalid(
+                "merged_into",
+                "self_merge",
+                "a complaint cannot be merged into itself",
+            ));
         }
         if status_of(&target).is_terminal() {
-            return Err(ServiceError::invalid("merged_into", "terminal_target", "the target complaint is itself withdrawn or merged"));
+            return Err(ServiceError::invalid(
+                "merged_into",
+                "terminal_target",
+                "the target complaint is itself withdrawn or merged",
+            ));
         }
         Ok(target.id)
     }

@@ -30,35 +30,59 @@ impl Complaints {
     /// # Errors
     /// [`ServiceError::Invalid`] for an empty update or bad values; [`ServiceError::Conflict`]
     /// when the complaint changed meanwhile.
-    pub async fn update(&self, key: &str, change: ComplaintUpdate, actor: &Actor) -> Result<ComplaintView, ServiceError> {
+    pub async fn update(
+        &self,
+        key: &str,
+        change: ComplaintUpdate,
+        actor: &Actor,
+    ) -> Result<ComplaintView, ServiceError> {
         let current = self.find(key).await?;
-        if change.expected_version.is_some_and(|v| v != current.version) {
+        if change
+            .expected_version
+            .is_some_and(|v| v != current.version)
+        {
             return Err(version_conflict());
         }
         let now = self.now();
         let mut changed = Map::new();
         let mut update = complaint::Entity::update_many()
-            .col_expr(complaint::Column::Version, Expr::col(complaint::Column::Version).add(1))
+            .col_expr(
+                complaint::Column::Version,
+                Expr::col(complaint::Column::Version).add(1),
+            )
             .col_expr(complaint::Column::UpdatedAt, Expr::value(now))
             .filter(complaint::Column::Id.eq(current.id))
             .filter(complaint::Column::Version.eq(current.version));
         if let Some(assignee) = &change.assignee {
             let value = validate::optional_text("assignee", Some(assignee), NAME_MAX)?;
-            changed.insert("assignee".into(), json!({"from": current.assignee, "to": value}));
+            changed.insert(
+                "assignee".into(),
+                json!({"from": current.assignee, "to": value}),
+            );
             update = update.col_expr(complaint::Column::Assignee, Expr::value(value));
         }
         if let Some(department) = &change.department {
             let value = validate::optional_text("department", Some(department), 64)?;
-            changed.insert("department".into(), json!({"from": current.department, "to": value}));
+            changed.insert(
+                "department".into(),
+                json!({"from": current.department, "to": value}),
+            );
             update = update.col_expr(complaint::Column::Department, Expr::value(value));
         }
         if let Some(priority) = change.priority {
             let value: &str = priority.into();
-            changed.insert("priority".into(), json!({"from": current.priority, "to": value}));
+            changed.insert(
+                "priority".into(),
+                json!({"from": current.priority, "to": value}),
+            );
             update = update.col_expr(complaint::Column::Priority, Expr::value(value));
         }
         if changed.is_empty() {
-            return Err(ServiceError::invalid("body", "empty_update", "name at least one of assignee, department, priority"));
+            return Err(ServiceError::invalid(
+                "body",
+                "empty_update",
+                "name at least one of assignee, department, priority",
+            ));
         }
 
         let txn = self.db.begin().await?;

@@ -2,15 +2,19 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::money::MoneyInput;
 use crate::domain::Money;
+use crate::domain::money::MoneyInput;
 use crate::error::ServiceError;
 
 /// Trims a required text field and checks its length in characters.
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, ServiceError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(ServiceError::invalid(field, "required", format!("{field} must not be empty")));
+        return Err(ServiceError::invalid(
+            field,
+            "required",
+            format!("{field} must not be empty"),
+        ));
     }
     check_length(field, trimmed, max)?;
     Ok(trimmed.to_owned())
@@ -39,7 +43,10 @@ fn check_length(field: &str, value: &str, max: usize) -> Result<(), ServiceError
             format!("{field} is longer than {max} characters"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err(ServiceError::invalid(
             field,
             "control_characters",
@@ -52,7 +59,11 @@ fn check_length(field: &str, value: &str, max: usize) -> Result<(), ServiceError
 /// A time that must not lie in the future (a minute of clock skew is tolerated).
 pub fn not_future(field: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ServiceError> {
     if at > now + Duration::minutes(1) {
-        return Err(ServiceError::invalid(field, "in_future", format!("{field} lies in the future")));
+        return Err(ServiceError::invalid(
+            field,
+            "in_future",
+            format!("{field} lies in the future"),
+        ));
     }
     Ok(())
 }
@@ -68,17 +79,29 @@ pub fn time_zone(field: &str, value: Option<&str>) -> Result<Option<String>, Ser
     };
     name.parse::<chrono_tz::Tz>()
         .map(|tz| Some(tz.name().to_owned()))
-        .map_err(|_| ServiceError::invalid(field, "unknown_time_zone", format!("{field} is not an IANA time zone name")))
+        .map_err(|_| {
+            ServiceError::invalid(
+                field,
+                "unknown_time_zone",
+                format!("{field} is not an IANA time zone name"),
+            )
+        })
 }
 
 /// A BCP 47 language tag of the simple kind complaints carry: `en`, `zh-Hans`, `en-GB`.
 pub fn language(field: &str, value: &str) -> Result<String, ServiceError> {
     let mut parts = value.trim().split('-');
     let primary = parts.next().unwrap_or_default();
-    let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
-    let rest_ok = parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let primary_ok =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
+    let rest_ok =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !primary_ok || !rest_ok {
-        return Err(ServiceError::invalid(field, "invalid_language", format!("{field} is not a language tag such as en or zh-Hans")));
+        return Err(ServiceError::invalid(
+            field,
+            "invalid_language",
+            format!("{field} is not a language tag such as en or zh-Hans"),
+        ));
     }
     Ok(value.trim().to_owned())
 }
@@ -89,7 +112,11 @@ pub fn email(field: &str, value: Option<&str>) -> Result<Option<String>, Service
         return Ok(None);
     };
     if !email_address::EmailAddress::is_valid(&address) {
-        return Err(ServiceError::invalid(field, "invalid_email", format!("{field} is not an e-mail address")));
+        return Err(ServiceError::invalid(
+            field,
+            "invalid_email",
+            format!("{field} is not an e-mail address"),
+        ));
     }
     Ok(Some(address))
 }

@@ -141,7 +141,10 @@ impl ComplaintView {
         let status = status_of(&row);
         Self {
             allowed_transitions: lifecycle::allowed_next(status, ctx),
-            amount_disputed: money(row.amount_disputed_minor, row.amount_disputed_currency.as_deref()),
+            amount_disputed: money(
+                row.amount_disputed_minor,
+                row.amount_disputed_currency.as_deref(),
+            ),
             redress_paid: money(row.redress_paid_minor, row.redress_paid_currency.as_deref()),
             tags: serde_json::from_str(&row.tags).unwrap_or_default(),
             customer: customer.map(|c| CustomerView {

@@ -43,7 +43,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 }
 
 async fn create_schema(url: &str, schema: &str) -> Result<(), DbErr> {
-    if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if !schema
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return Err(DbErr::Custom(
             "database.schema may hold only letters, digits and _".into(),
         ));

@@ -23,35 +23,177 @@ async fn bad_filings_are_refused_with_the_field_named(backend: Backend) {
     let store = TestStore::new(backend).await;
     let app = store.app().await;
     let cases: Vec<(&str, TestRequest, u16, &str, Option<&str>)> = vec![
-        ("malformed JSON", raw(&b"{\"channel\": \"web\","[..]), 400, "invalid_json", None),
-        ("not an object", raw(&b"[1, 2]"[..]), 400, "invalid_json", None),
-        ("wrong type", with(|b| b["product"] = json!(42)), 400, "invalid_value", Some("product")),
-        ("nested wrong type", with(|b| b["customer"]["email"] = json!(["a"])), 400, "invalid_value", Some("customer.email")),
-        ("unknown enum value", with(|b| b["channel"] = json!("carrier_pigeon")), 400, "invalid_value", Some("channel")),
-        ("unknown region", with(|b| b["region"] = json!("XX")), 400, "invalid_value", Some("region")),
-        ("unknown field", with(|b| b["favourite_colour"] = json!("red")), 400, "invalid_value", Some("favourite_colour")),
-        ("missing required field", with(|b| { b.as_object_mut().unwrap().remove("issue"); }), 400, "invalid_value", Some("issue")),
-        ("blank required field", with(|b| b["product"] = json!("   ")), 422, "required", Some("product")),
-        ("invalid UTF-8", raw(&b"{\"product\": \"caf\xe9\"}"[..]), 400, "invalid_utf8", None),
-        ("future date", with(|b| b["received_at"] = json!("2099-01-01T00:00:00Z")), 422, "in_future", Some("received_at")),
-        ("negative amount", with(|b| b["amount_disputed"]["amount"] = json!("-0.01")), 422, "invalid_amount", Some("amount_disputed.amount")),
-        ("unknown currency", with(|b| b["amount_disputed"]["currency"] = json!("ZZZ")), 422, "invalid_amount", Some("amount_disputed.amount")),
-        ("too many decimals", with(|b| b["amount_disputed"]["amount"] = json!("1.001")), 422, "invalid_amount", Some("amount_disputed.amount")),
-        ("bad e-mail", with(|b| b["customer"]["email"] = json!("not an address")), 422, "invalid_email", Some("customer.email")),
-        ("bad time zone", with(|b| b["customer_time_zone"] = json!("Mars/Olympus_Mons")), 422, "unknown_time_zone", Some("customer_time_zone")),
-        ("bad language", with(|b| b["language"] = json!("english please")), 422, "invalid_language", Some("language")),
-        ("bad date", with(|b| b["received_at"] = json!("yesterday")), 400, "invalid_value", Some("received_at")),
-        ("overlong narrative", with(|b| b["narrative"] = json!("x".repeat(50_001))), 422, "too_long", Some("narrative")),
-        ("control characters", with(|b| b["product"] = json!("Mort\u{0}gage")), 422, "control_characters", Some("product")),
-        ("body over the limit", raw(vec![b' '; 1024 * 1024 + 1]), 413, "body_too_large", None),
-        ("not JSON at all", TestRequest::post().uri("/v1/complaints").insert_header(("content-type", "text/plain")).set_payload("hello"), 415, "unsupported_media_type", None),
+        (
+            "malformed JSON",
+            raw(&b"{\"channel\": \"web\","[..]),
+            400,
+            "invalid_json",
+            None,
+        ),
+        (
+            "not an object",
+            raw(&b"[1, 2]"[..]),
+            400,
+            "invalid_json",
+            None,
+        ),
+        (
+            "wrong type",
+            with(|b| b["product"] = json!(42)),
+            400,
+            "invalid_value",
+            Some("product"),
+        ),
+        (
+            "nested wrong type",
+            with(|b| b["customer"]["email"] = json!(["a"])),
+            400,
+            "invalid_value",
+            Some("customer.email"),
+        ),
+        (
+            "unknown enum value",
+            with(|b| b["channel"] = json!("carrier_pigeon")),
+            400,
+            "invalid_value",
+            Some("channel"),
+        ),
+        (
+            "unknown region",
+            with(|b| b["region"] = json!("XX")),
+            400,
+            "invalid_value",
+            Some("region"),
+        ),
+        (
+            "unknown field",
+            with(|b| b["favourite_colour"] = json!("red")),
+            400,
+            "invalid_value",
+            Some("favourite_colour"),
+        ),
+        (
+            "missing required field",
+            with(|b| {
+                b.as_object_mut().unwrap().remove("issue");
+            }),
+            400,
+            "invalid_value",
+            Some("issue"),
+        ),
+        (
+            "blank required field",
+            with(|b| b["product"] = json!("   ")),
+            422,
+            "required",
+            Some("product"),
+        ),
+        (
+            "invalid UTF-8",
+            raw(&b"{\"product\": \"caf\xe9\"}"[..]),
+            400,
+            "invalid_utf8",
+            None,
+        ),
+        (
+            "future date",
+            with(|b| b["received_at"] = json!("2099-01-01T00:00:00Z")),
+            422,
+            "in_future",
+            Some("received_at"),
+        ),
+        (
+            "negative amount",
+            with(|b| b["amount_disputed"]["amount"] = json!("-0.01")),
+            422,
+            "invalid_amount",
+            Some("amount_disputed.amount"),
+        ),
+        (
+            "unknown currency",
+            with(|b| b["amount_disputed"]["currency"] = json!("ZZZ")),
+            422,
+            "invalid_amount",
+            Some("amount_disputed.amount"),
+        ),
+        (
+            "too many decimals",
+            with(|b| b["amount_disputed"]["amount"] = json!("1.001")),
+            422,
+            "invalid_amount",
+            Some("amount_disputed.amount"),
+        ),
+        (
+            "bad e-mail",
+            with(|b| b["customer"]["email"] = json!("not an address")),
+            422,
+            "invalid_email",
+            Some("customer.email"),
+        ),
+        (
+            "bad time zone",
+            with(|b| b["customer_time_zone"] = json!("Mars/Olympus_Mons")),
+            422,
+            "unknown_time_zone",
+            Some("customer_time_zone"),
+        ),
+        (
+            "bad language",
+            with(|b| b["language"] = json!("english please")),
+            422,
+            "invalid_language",
+            Some("language"),
+        ),
+        (
+            "bad date",
+            with(|b| b["received_at"] = json!("yesterday")),
+            400,
+            "invalid_value",
+            Some("received_at"),
+        ),
+        (
+            "overlong narrative",
+            with(|b| b["narrative"] = json!("x".repeat(50_001))),
+            422,
+            "too_long",
+            Some("narrative"),
+        ),
+        (
+            "control characters",
+            with(|b| b["product"] = json!("Mort\u{0}gage")),
+            422,
+            "control_characters",
+            Some("product"),
+        ),
+        (
+            "body over the limit",
+            raw(vec![b' '; 1024 * 1024 + 1]),
+            413,
+            "body_too_large",
+            None,
+        ),
+        (
+            "not JSON at all",
+            TestRequest::post()
+                .uri("/v1/complaints")
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("hello"),
+            415,
+            "unsupported_media_type",
+            None,
+        ),
     ];
     for (what, req, status, code, field) in cases {
         let (got, body) = send(&app, req).await;
         assert_eq!(got, status, "{what}: {body}");
         assert_eq!(body["error"]["code"], code, "{what}: {body}");
         assert_eq!(body["error"]["field"].as_str(), field, "{what}: {body}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{what}"
+        );
     }
     assert_eq!(store.complaint_rows().await, 0);
     assert_eq!(store.event_rows().await, 0);
@@ -80,8 +222,16 @@ async fn bad_queries_and_paths_are_refused(backend: Backend) {
         ("/v1/complaints?limit=0", 422, Some("limit")),
         ("/v1/complaints?limit=lots", 400, Some("limit")),
         ("/v1/complaints?status=lost", 400, Some("status")),
-        ("/v1/complaints?received_from=2020-13-01", 400, Some("received_from")),
-        ("/v1/complaints?received_from=2020-02-01&received_to=2020-01-01", 422, Some("received_from")),
+        (
+            "/v1/complaints?received_from=2020-13-01",
+            400,
+            Some("received_from"),
+        ),
+        (
+            "/v1/complaints?received_from=2020-02-01&received_to=2020-01-01",
+            422,
+            Some("received_from"),
+        ),
         ("/v1/complaints?cursor=%21%21", 422, Some("cursor")),
         ("/v1/complaints?q=%28%29%2A", 422, Some("q")),
         ("/v1/complaints?colour=red", 400, Some("colour")),
@@ -95,8 +245,16 @@ async fn bad_queries_and_paths_are_refused(backend: Backend) {
         assert_eq!(got, status, "{uri}: {body}");
         assert_eq!(body["error"]["field"].as_str(), field, "{uri}: {body}");
     }
-    let (got, body) = send(&app, actix_web::test::TestRequest::delete().uri("/v1/complaints")).await;
-    assert_eq!((got, body["error"]["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
+    let (got, body) = send(
+        &app,
+        actix_web::test::TestRequest::delete().uri("/v1/complaints"),
+    )
+    .await;
+    assert_eq!(
+        (got, body["error"]["code"].as_str()),
+        (405, Some("method_not_allowed")),
+        "{body}"
+    );
     store.finish().await;
 }
 

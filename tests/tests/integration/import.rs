@@ -14,7 +14,12 @@ const MIXED: &str = "complaints-mixed-2015-2020.csv";
 fn products_in(file: &str) -> BTreeMap<String, i64> {
     let mut counts = BTreeMap::new();
     let mut reader = csv::Reader::from_path(data_file(file)).expect("sample file");
-    let column = reader.headers().unwrap().iter().position(|h| h == "Product").unwrap();
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "Product")
+        .unwrap();
     for row in reader.records() {
         *counts.entry(row.unwrap()[column].to_owned()).or_default() += 1;
     }
@@ -23,7 +28,9 @@ fn products_in(file: &str) -> BTreeMap<String, i64> {
 
 async fn import_file(store: &TestStore, file: &str) -> import::ImportSummary {
     let input = std::fs::File::open(data_file(file)).unwrap();
-    import::import(store.complaints.db(), input, Duration::days(15), &Silent).await.unwrap()
+    import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+        .await
+        .unwrap()
 }
 
 async fn import_counts_per_product_match_the_file(backend: Backend) {
@@ -33,7 +40,12 @@ async fn import_counts_per_product_match_the_file(backend: Backend) {
     assert_eq!(total, 6623);
 
     let summary = import_file(&store, MIXED).await;
-    assert_eq!((summary.imported, summary.already_present, summary.rejected), (6623, 0, 0), "{:?}", summary.rejections);
+    assert_eq!(
+        (summary.imported, summary.already_present, summary.rejected),
+        (6623, 0, 0),
+        "{:?}",
+        summary.rejections
+    );
 
     let app = store.app().await;
     let (status, body) = send(&app, get("/v1/reports/counts?by=product")).await;
@@ -42,7 +54,12 @@ async fn import_counts_per_product_match_the_file(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|row| (row["key"].as_str().unwrap().to_owned(), row["count"].as_i64().unwrap()))
+        .map(|row| {
+            (
+                row["key"].as_str().unwrap().to_owned(),
+                row["count"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(counted, expected);
     store.finish().await;
@@ -55,7 +72,10 @@ async fn reimporting_changes_nothing(backend: Backend) {
     assert_eq!(complaints, 131);
 
     let again = import_file(&store, "complaints-personal-loans-2023.csv").await;
-    assert_eq!((again.imported, again.already_present, again.rejected), (0, 131, 0));
+    assert_eq!(
+        (again.imported, again.already_present, again.rejected),
+        (0, 131, 0)
+    );
     assert_eq!(store.complaint_rows().await, complaints);
     assert_eq!(store.event_rows().await, events);
     store.finish().await;
@@ -65,10 +85,19 @@ async fn every_export_shape_is_read(backend: Backend) {
     let store = TestStore::new(backend).await;
     // The four CSV fixtures hold the same 30 complaints under v1/v2 and public/intake headers.
     let first = import_file(&store, "format-fixtures/v1-public.csv").await;
-    assert_eq!((first.imported, first.rejected), (30, 0), "{:?}", first.rejections);
+    assert_eq!(
+        (first.imported, first.rejected),
+        (30, 0),
+        "{:?}",
+        first.rejections
+    );
     for shape in ["v2-public.csv", "v1-intake.csv", "v2-intake.csv"] {
         let summary = import_file(&store, &format!("format-fixtures/{shape}")).await;
-        assert_eq!((summary.imported, summary.already_present, summary.rejected), (0, 30, 0), "{shape}");
+        assert_eq!(
+            (summary.imported, summary.already_present, summary.rejected),
+            (0, 30, 0),
+            "{shape}"
+        );
     }
 
     // The search-index NDJSON: its last line has no received date.
@@ -81,7 +110,11 @@ async fn every_export_shape_is_read(backend: Backend) {
     // The database's own NDJSON fixture dates nine complaints in 2099 and leaves one undated.
     let ccdb = import_file(&store, "format-fixtures/ccdb.ndjson").await;
     assert_eq!((ccdb.imported, ccdb.rejected), (0, 10));
-    assert!(ccdb.rejections[..9].iter().all(|r| r.reason.contains("future")));
+    assert!(
+        ccdb.rejections[..9]
+            .iter()
+            .all(|r| r.reason.contains("future"))
+    );
     assert!(ccdb.rejections[9].reason.contains("empty"));
 
     // The first complaint is the first row of the first file.
@@ -111,7 +144,14 @@ async fn broken_rows_are_reported_by_line_and_the_rest_imported(backend: Backend
     // line 8: an unknown channel
     file.extend_from_slice(b"2020/3/18,Mortgage,,Trouble during payment process,,,,Bank A,MA,02134,,,Pigeon,2020/3/18,Closed,Yes,N/A,9000006\r\n");
 
-    let summary = import::import(store.complaints.db(), file.as_slice(), Duration::days(15), &Silent).await.unwrap();
+    let summary = import::import(
+        store.complaints.db(),
+        file.as_slice(),
+        Duration::days(15),
+        &Silent,
+    )
+    .await
+    .unwrap();
     let lines: Vec<u64> = summary.rejections.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![4, 5, 6, 8], "{:?}", summary.rejections);
     assert_eq!((summary.imported, summary.rejected), (2, 4));
@@ -128,7 +168,10 @@ async fn broken_rows_are_reported_by_line_and_the_rest_imported(backend: Backend
     assert_eq!(first["tags"], serde_json::json!([]));
     assert_eq!(first["received_at"], "2023-03-22T00:00:00Z");
     let (_, long_one) = send(&app, get("/v1/complaints/2")).await;
-    assert_eq!(long_one["narrative"].as_str().unwrap().len(), long.trim_end().len());
+    assert_eq!(
+        long_one["narrative"].as_str().unwrap().len(),
+        long.trim_end().len()
+    );
     assert_eq!(long_one["status"], "in_progress");
     assert_eq!(long_one["tags"], serde_json::json!(["Servicemember"]));
     store.finish().await;
@@ -137,7 +180,9 @@ async fn broken_rows_are_reported_by_line_and_the_rest_imported(backend: Backend
 async fn a_file_without_complaint_ids_is_refused_whole(backend: Backend) {
     let store = TestStore::new(backend).await;
     let input = std::fs::File::open(data_file("format-fixtures/complaints-subset.csv")).unwrap();
-    let err = import::import(store.complaints.db(), input, Duration::days(15), &Silent).await.unwrap_err();
+    let err = import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("Complaint ID"), "{err}");
     assert_eq!(store.complaint_rows().await, 0);
     store.finish().await;

@@ -14,7 +14,14 @@ async fn the_full_path_is_walked_and_recorded(backend: Backend) {
     let app = store.app().await;
     let (id, _) = file(&app, &new_complaint()).await;
     let path = format!("/v1/complaints/{id}/transitions");
-    for step in ["acknowledged", "in_progress", "waiting_on_customer", "in_progress", "waiting_on_department", "in_progress"] {
+    for step in [
+        "acknowledged",
+        "in_progress",
+        "waiting_on_customer",
+        "in_progress",
+        "waiting_on_department",
+        "in_progress",
+    ] {
         let (status, body) = send(&app, post_json(&path, &to(step))).await;
         assert_eq!(status, 200, "{step}: {body}");
         assert_eq!(body["status"], step);
@@ -24,7 +31,10 @@ async fn the_full_path_is_walked_and_recorded(backend: Backend) {
     let (status, body) = send(&app, post_json(&path, &resolve)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["outcome"], "partly_upheld");
-    assert_eq!(body["redress_paid"], json!({"amount": "40.00", "currency": "GBP"}));
+    assert_eq!(
+        body["redress_paid"],
+        json!({"amount": "40.00", "currency": "GBP"})
+    );
     assert!(body["resolved_at"].is_string());
     let (status, body) = send(&app, post_json(&path, &to("closed"))).await;
     assert_eq!(status, 200);
@@ -37,7 +47,12 @@ async fn the_full_path_is_walked_and_recorded(backend: Backend) {
         .unwrap()
         .iter()
         .filter(|e| e["kind"] == "transition")
-        .map(|e| (e["from_status"].as_str().unwrap(), e["to_status"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["from_status"].as_str().unwrap(),
+                e["to_status"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(moves.len(), 8);
     assert_eq!(moves[0], ("received", "acknowledged"));
@@ -54,7 +69,10 @@ async fn illegal_moves_answer_409_with_the_allowed_states_and_change_nothing(bac
     for (state, allowed) in [
         ("resolved", json!(["acknowledged", "withdrawn", "merged"])),
         ("closed", json!(["acknowledged", "withdrawn", "merged"])),
-        ("in_progress", json!(["acknowledged", "withdrawn", "merged"])),
+        (
+            "in_progress",
+            json!(["acknowledged", "withdrawn", "merged"]),
+        ),
         ("received", json!(["acknowledged", "withdrawn", "merged"])),
     ] {
         let (status, body) = send(&app, post_json(&path, &to(state))).await;
@@ -64,7 +82,10 @@ async fn illegal_moves_answer_409_with_the_allowed_states_and_change_nothing(bac
     }
     assert_eq!(store.event_rows().await, events_before);
     let (_, body) = send(&app, get(&format!("/v1/complaints/{id}"))).await;
-    assert_eq!((body["status"].as_str(), body["version"].as_i64()), (Some("received"), Some(1)));
+    assert_eq!(
+        (body["status"].as_str(), body["version"].as_i64()),
+        (Some("received"), Some(1))
+    );
     store.finish().await;
 }
 
@@ -76,11 +97,27 @@ async fn resolving_needs_an_outcome_and_details_belong_to_resolution(backend: Ba
     send(&app, post_json(&path, &to("acknowledged"))).await;
     send(&app, post_json(&path, &to("in_progress"))).await;
     let (status, body) = send(&app, post_json(&path, &to("resolved"))).await;
-    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("outcome")));
-    let (status, body) = send(&app, post_json(&path, &json!({"to": "waiting_on_customer", "outcome": "upheld"}))).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("not_applicable")));
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("outcome"))
+    );
+    let (status, body) = send(
+        &app,
+        post_json(
+            &path,
+            &json!({"to": "waiting_on_customer", "outcome": "upheld"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("not_applicable"))
+    );
     let (status, body) = send(&app, post_json(&path, &json!({"to": "resolved", "outcome": "upheld", "redress_paid": {"amount": "-1", "currency": "GBP"}}))).await;
-    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("redress_paid.amount")));
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("redress_paid.amount"))
+    );
     let (_, body) = send(&app, get(&format!("/v1/complaints/{id}"))).await;
     assert_eq!(body["status"], "in_progress");
     store.finish().await;
@@ -96,23 +133,65 @@ async fn withdrawn_and_merged_are_terminal(backend: Backend) {
     let merge = |target: Value| json!({"to": "merged", "merged_into": target});
     let path = |id: i64| format!("/v1/complaints/{id}/transitions");
     let (status, body) = send(&app, post_json(&path(duplicate), &to("merged"))).await;
-    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("merged_into")));
-    let (status, body) = send(&app, post_json(&path(duplicate), &merge(json!(duplicate.to_string())))).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("self_merge")));
-    let (status, body) = send(&app, post_json(&path(duplicate), &merge(json!("RDR-1999-000001")))).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("unknown_complaint")));
-    let (status, body) = send(&app, post_json(&path(duplicate), &merge(json!(keep.to_string())))).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("merged_into"))
+    );
+    let (status, body) = send(
+        &app,
+        post_json(&path(duplicate), &merge(json!(duplicate.to_string()))),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("self_merge"))
+    );
+    let (status, body) = send(
+        &app,
+        post_json(&path(duplicate), &merge(json!("RDR-1999-000001"))),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("unknown_complaint"))
+    );
+    let (status, body) = send(
+        &app,
+        post_json(&path(duplicate), &merge(json!(keep.to_string()))),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["merged_into_id"], keep);
     assert_eq!(body["allowed_transitions"], json!([]));
 
-    let (status, _) = send(&app, post_json(&path(withdrawn), &json!({"to": "withdrawn", "reason": "customer asked"}))).await;
+    let (status, _) = send(
+        &app,
+        post_json(
+            &path(withdrawn),
+            &json!({"to": "withdrawn", "reason": "customer asked"}),
+        ),
+    )
+    .await;
     assert_eq!(status, 200);
     // Nothing merges into a finished complaint, and nothing leaves a terminal state.
-    let (status, body) = send(&app, post_json(&path(keep), &merge(json!(withdrawn.to_string())))).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("terminal_target")));
+    let (status, body) = send(
+        &app,
+        post_json(&path(keep), &merge(json!(withdrawn.to_string()))),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("terminal_target"))
+    );
     for id in [duplicate, withdrawn] {
-        for state in ["received", "acknowledged", "in_progress", "resolved", "closed", "withdrawn"] {
+        for state in [
+            "received",
+            "acknowledged",
+            "in_progress",
+            "resolved",
+            "closed",
+            "withdrawn",
+        ] {
             let (status, body) = send(&app, post_json(&path(id), &to(state))).await;
             assert_eq!(status, 409, "{id} -> {state}");
             assert_eq!(body["error"]["allowed"], json!([]));
@@ -121,9 +200,21 @@ async fn withdrawn_and_merged_are_terminal(backend: Backend) {
     store.finish().await;
 }
 
-async fn resolve_and_close(app: &impl actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, Error = actix_web::Error>, id: i64) {
+async fn resolve_and_close(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+    id: i64,
+) {
     let path = format!("/v1/complaints/{id}/transitions");
-    for body in [to("acknowledged"), to("in_progress"), json!({"to": "resolved", "outcome": "not_upheld"}), to("closed")] {
+    for body in [
+        to("acknowledged"),
+        to("in_progress"),
+        json!({"to": "resolved", "outcome": "not_upheld"}),
+        to("closed"),
+    ] {
         let (status, answer) = send(app, post_json(&path, &body)).await;
         assert_eq!(status, 200, "{answer}");
     }
@@ -134,7 +225,14 @@ async fn reopening_works_inside_the_window(backend: Backend) {
     let app = store.app().await;
     let (id, _) = file(&app, &new_complaint()).await;
     resolve_and_close(&app, id).await;
-    let (status, body) = send(&app, post_json(&format!("/v1/complaints/{id}/transitions"), &to("in_progress"))).await;
+    let (status, body) = send(
+        &app,
+        post_json(
+            &format!("/v1/complaints/{id}/transitions"),
+            &to("in_progress"),
+        ),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reopened_count"], 1);
     assert_eq!(body["resolved_at"], Value::Null);
@@ -147,7 +245,14 @@ async fn reopening_is_refused_after_the_window(backend: Backend) {
     let app = store.app().await;
     let (id, _) = file(&app, &new_complaint()).await;
     resolve_and_close(&app, id).await;
-    let (status, body) = send(&app, post_json(&format!("/v1/complaints/{id}/transitions"), &to("in_progress"))).await;
+    let (status, body) = send(
+        &app,
+        post_json(
+            &format!("/v1/complaints/{id}/transitions"),
+            &to("in_progress"),
+        ),
+    )
+    .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["message"], "the reopen window has passed");
     assert_eq!(body["error"]["allowed"], json!([]));
@@ -159,10 +264,21 @@ async fn a_stale_version_is_refused(backend: Backend) {
     let app = store.app().await;
     let (id, _) = file(&app, &new_complaint()).await;
     let path = format!("/v1/complaints/{id}/transitions");
-    let (status, _) = send(&app, post_json(&path, &json!({"to": "acknowledged", "expected_version": 1}))).await;
+    let (status, _) = send(
+        &app,
+        post_json(&path, &json!({"to": "acknowledged", "expected_version": 1})),
+    )
+    .await;
     assert_eq!(status, 200);
-    let (status, body) = send(&app, post_json(&path, &json!({"to": "in_progress", "expected_version": 1}))).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("version_conflict")));
+    let (status, body) = send(
+        &app,
+        post_json(&path, &json!({"to": "in_progress", "expected_version": 1})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("version_conflict"))
+    );
     store.finish().await;
 }
 
@@ -176,11 +292,20 @@ async fn assignment_is_recorded(backend: Backend) {
         .set_json(json!({"assignee": "agent-7", "priority": "high", "department": "billing"}));
     let (status, body) = send(&app, req).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["assignee"].as_str(), body["priority"].as_str()), (Some("agent-7"), Some("high")));
+    assert_eq!(
+        (body["assignee"].as_str(), body["priority"].as_str()),
+        (Some("agent-7"), Some("high"))
+    );
     let (_, events) = send(&app, get(&format!("/v1/complaints/{id}/events"))).await;
     let last = events.as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["kind"].as_str(), last["actor"].as_str()), (Some("updated"), Some("supervisor-2")));
-    assert_eq!(last["data"]["priority"], json!({"from": "normal", "to": "high"}));
+    assert_eq!(
+        (last["kind"].as_str(), last["actor"].as_str()),
+        (Some("updated"), Some("supervisor-2"))
+    );
+    assert_eq!(
+        last["data"]["priority"],
+        json!({"from": "normal", "to": "high"})
+    );
     store.finish().await;
 }
 

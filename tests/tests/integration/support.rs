@@ -34,7 +34,10 @@ impl TestStore {
         let (mut settings, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("redress.db").display());
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("redress.db").display()
+                );
                 (Settings::default_for(&url), Some(dir))
             }
             Backend::Postgres => {
@@ -45,10 +48,16 @@ impl TestStore {
             }
         };
         adjust(&mut settings);
-        let db = redress::store::connect(&settings.database).await.expect("connect to the test database");
+        let db = redress::store::connect(&settings.database)
+            .await
+            .expect("connect to the test database");
         redress::store::migrate(&db).await.expect("migrate");
         let complaints = Complaints::new(db, settings.lifecycle.clone());
-        Self { settings, complaints, _dir: dir }
+        Self {
+            settings,
+            complaints,
+            _dir: dir,
+        }
     }
 
     /// Drops the PostgreSQL schema; SQLite files go with the temporary directory.
@@ -66,10 +75,15 @@ impl TestStore {
     /// The API over this store, in-process.
     pub async fn app(
         &self,
-    ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
-    {
+    ) -> impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    > {
         test::init_service(api::app(
-            AppState { complaints: self.complaints.clone() },
+            AppState {
+                complaints: self.complaints.clone(),
+            },
             self.settings.http.body_limit,
         ))
         .await
@@ -100,7 +114,12 @@ fn random_suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
-    format!("{}_{}_{}", std::process::id(), nanos, NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Sends a request and returns the status and the JSON body (Null when there is none).
@@ -115,7 +134,8 @@ where
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
     };
     (status, body)
 }
@@ -165,7 +185,9 @@ where
 }
 
 pub fn data_file(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/cfpb").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/cfpb")
+        .join(name)
 }
 
 /// Runs each listed test against SQLite and against PostgreSQL.

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table.
 
 pub mod complaint;
+pub mod complaint_deadline;
 pub mod complaint_event;
 pub mod customer;
 pub mod idempotency_key;

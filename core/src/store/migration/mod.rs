@@ -4,6 +4,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261203_000001_complaints;
+mod m20261203_000002_deadlines;
 
 /// Applies the schema; `redress serve` and `redress import` run it at start.
 pub struct Migrator;
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261203_000001_complaints::Migration)]
+        vec![
+            Box::new(m20261203_000001_complaints::Migration),
+            Box::new(m20261203_000002_deadlines::Migration),
+        ]
     }
 }

@@ -1,0 +1,90 @@
+//! The `redress` binary as an operator runs it: `redress import FILE` twice on the
+//! same export, then a file with a row it cannot read.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn redress(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redress"))
+        .args(args)
+        .env(
+            "REDRESS_DATABASE__URL",
+            format!("sqlite://{}?mode=rwc", db.display()),
+        )
+        .env("REDRESS_LOG__FILTER", "warn")
+        .current_dir(db.parent().expect("temp dir"))
+        .output()
+        .expect("redress runs")
+}
+
+/// The number after `label` in the import summary.
+fn figure(stdout: &str, label: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in summary:\n{stdout}"))
+}
+
+fn sample(name: &str) -> String {
+    format!("{}/../tests/data/cfpb/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn import_prints_a_summary_and_a_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    let file = sample("complaints-personal-loans-2023.csv");
+    let rows = csv::Reader::from_path(&file).unwrap().records().count() as u64;
+
+    let first = redress(&db, &["import", &file, "--quiet"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let out = String::from_utf8(first.stdout).unwrap();
+    assert_eq!(figure(&out, "imported:"), rows);
+    assert_eq!(figure(&out, "already present:"), 0);
+    assert_eq!(figure(&out, "rejected:"), 0);
+
+    let second = redress(&db, &["import", &file, "--quiet"]);
+    assert!(second.status.success());
+    let out = String::from_utf8(second.stdout).unwrap();
+    assert_eq!(figure(&out, "imported:"), 0);
+    assert_eq!(figure(&out, "already present:"), rows);
+}
+
+#[test]
+fn unreadable_rows_are_reported_by_line_and_the_rest_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    let source = std::fs::read_to_string(sample("complaints-personal-loans-2023.csv")).unwrap();
+    let mut lines: Vec<&str> = source.lines().take(3).collect();
+    // The header and two real single-line rows; line 3 gets a date the CFPB never writes.
+    let broken = lines[2].replacen(lines[2].split(',').next().unwrap(), "31/31/2025", 1);
+    lines[2] = &broken;
+    let file = dir.path().join("export.csv");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+
+    let run = redress(&db, &["import", file.to_str().unwrap(), "--quiet"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = String::from_utf8(run.stdout).unwrap();
+    assert_eq!(figure(&out, "imported:"), 1, "{out}");
+    assert_eq!(figure(&out, "rejected:"), 1, "{out}");
+    assert!(out.contains("line 3:"), "{out}");
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    let run = redress(&db, &["import", "no-such-export.csv"]);
+    assert!(!run.status.success());
+    let err = String::from_utf8(run.stderr).unwrap();
+    assert!(err.contains("no-such-export.csv"), "{err}");
+}
