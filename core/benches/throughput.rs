@@ -66,6 +66,7 @@ async fn import_benchmark(dir: &Path) -> anyhow::Result<()> {
             insert_bare(
                 &mut txn,
                 &format!("RDR-2000-{:06}", batch_no * 300 + i + 1),
+                &format!("b{}", row.external_id),
                 row,
             )
             .await?;
@@ -125,6 +126,7 @@ async fn bare_connection(path: &Path) -> anyhow::Result<SqliteConnection> {
 async fn insert_bare(
     conn: &mut SqliteConnection,
     reference: &str,
+    external_id: &str,
     row: &import::ImportRow,
 ) -> anyhow::Result<()> {
     let now = Utc::now();
@@ -137,7 +139,7 @@ async fn insert_bare(
          RETURNING id",
     )
     .bind(reference)
-    .bind(format!("b{}", row.external_id))
+    .bind(external_id)
     .bind(row.status.as_str())
     .bind(&row.product)
     .bind(&row.sub_product)
@@ -278,6 +280,7 @@ async fn filing_benchmark(dir: &Path) -> anyhow::Result<()> {
         insert_bare(
             &mut txn,
             &format!("RDR-1999-{done:07}"),
+            &format!("f{done}"),
             &rows[done % rows.len()],
         )
         .await?;

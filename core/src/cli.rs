@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::api::{self, AppState};
+use crate::compliance::Compliance;
 use crate::config::Settings;
 use crate::import::{self, ImportSummary};
+use crate::plugins::{self, scaffold, scaffold::SdkSource};
 use crate::service::Complaints;
 use crate::{store, telemetry};
 
@@ -45,6 +47,58 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Install and manage plugins (WebAssembly components built with redress-sdk).
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Install a component with its manifest; a new version replaces the running one.
+    Install {
+        /// The component, built with `cargo build --release --target wasm32-wasip2`.
+        wasm: PathBuf,
+        /// Its manifest (`plugin.toml`).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Grant the `personal-data` capability the manifest asks for.
+        #[arg(long)]
+        approve_personal_data: bool,
+    },
+    /// List installed plugins.
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let calls go to a plugin again (also lifts a quarantine).
+    Enable { name: String },
+    /// Stop calls to a plugin; its region falls back to the strictest known deadlines.
+    Disable { name: String },
+    /// Remove a plugin and every stored version of it.
+    Remove { name: String },
+    /// Write a component's SHA-256 into its manifest, after each build.
+    Seal {
+        wasm: PathBuf,
+        #[arg(long)]
+        manifest: PathBuf,
+    },
+    /// Create a plugin crate that builds, tests and installs as it stands.
+    New {
+        name: String,
+        /// The plugin world; `compliance` in this release.
+        #[arg(long, default_value = "compliance")]
+        kind: String,
+        /// The region whose calendar the rules count in: US, UK, EU, CN or SG.
+        #[arg(long, default_value = "UK")]
+        region: String,
+        /// Folder to create the crate in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Use the SDK from this checkout instead of the published crate.
+        #[arg(long, value_name = "PATH")]
+        sdk_path: Option<PathBuf>,
+    },
 }
 
 /// Runs one command.
@@ -54,16 +108,24 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     telemetry::init(&settings.log);
+    let command = match cli.command {
+        Command::Plugin(command) => return plugin_command(&settings, command),
+        other => other,
+    };
     let db = store::connect(&settings.database)
         .await
         .context("cannot open the database")?;
     store::migrate(&db)
         .await
         .context("cannot apply migrations")?;
-    let complaints = Complaints::new(db.clone(), settings.lifecycle.clone());
+    let mut complaints = Complaints::new(db.clone(), settings.lifecycle.clone());
+    if matches!(command, Command::Serve | Command::Demo) {
+        let host = plugins::open_host(&settings.plugins).context("cannot open the plugins")?;
+        complaints = complaints.with_compliance(Compliance::with_host(host));
+    }
     let response_time = chrono::Duration::days(i64::from(settings.lifecycle.default_response_days));
 
-    match cli.command {
+    match command {
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
@@ -96,7 +158,132 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(&settings, complaints).await
         }
         Command::Serve => serve(&settings, complaints).await,
+        Command::Plugin(_) => unreachable!("handled before the database opens"),
     }
+}
+
+fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result<()> {
+    match command {
+        PluginCommand::New {
+            name,
+            kind,
+            region,
+            dir,
+            sdk_path,
+        } => {
+            let sdk = match sdk_path {
+                Some(path) => SdkSource::Path(
+                    std::fs::canonicalize(&path)
+                        .with_context(|| format!("cannot find the SDK at {}", path.display()))?,
+                ),
+                None => SdkSource::Version(env!("CARGO_PKG_VERSION").to_owned()),
+            };
+            let created = scaffold::create(&dir, &name, &kind, &region, &sdk)?;
+            println!("created {}", created.display());
+            println!(
+                "next: cd {} && cargo test && cargo build --release --target wasm32-wasip2",
+                created.display()
+            );
+            return Ok(());
+        }
+        PluginCommand::Seal { wasm, manifest } => {
+            let digest = seal(&wasm, &manifest)?;
+            println!("{}: sha256 = {digest}", manifest.display());
+            return Ok(());
+        }
+        _ => {}
+    }
+    let host = plugins::open_host(&settings.plugins).context("cannot open the plugins")?;
+    match command {
+        PluginCommand::Install {
+            wasm,
+            manifest,
+            approve_personal_data,
+        } => {
+            let info = host.install_files(&wasm, &manifest, approve_personal_data)?;
+            println!(
+                "installed {} {} for {}",
+                info.name,
+                info.version,
+                info.regions.join(", ")
+            );
+        }
+        PluginCommand::List { json } => {
+            let list = plugins::summaries(&host);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!(
+                    "{:<24} {:<10} {:<12} {:<10} {}",
+                    "NAME", "VERSION", "KIND", "REGIONS", "STATE"
+                );
+                for p in list {
+                    let state = match (&p.quarantined, &p.load_error, p.enabled) {
+                        (_, Some(e), _) => format!("not loaded: {e}"),
+                        (Some(q), _, _) => format!("quarantined: {q}"),
+                        (None, None, true) => "enabled".to_owned(),
+                        (None, None, false) => "disabled".to_owned(),
+                    };
+                    let kind = p.kind.unwrap_or_default();
+                    println!(
+                        "{:<24} {:<10} {:<12} {:<10} {state}",
+                        p.name,
+                        p.version,
+                        kind,
+                        p.regions.join(",")
+                    );
+                }
+            }
+        }
+        PluginCommand::Enable { name } => {
+            host.enable(&name)?;
+            println!("{name} enabled");
+        }
+        PluginCommand::Disable { name } => {
+            host.disable(&name)?;
+            println!("{name} disabled");
+        }
+        PluginCommand::Remove { name } => {
+            host.remove(&name)?;
+            println!("{name} removed");
+        }
+        PluginCommand::New { .. } | PluginCommand::Seal { .. } => {}
+    }
+    Ok(())
+}
+
+/// Writes the component's SHA-256 into the manifest's `sha256` line (added when absent),
+/// leaving every other line as the author wrote it.
+fn seal(wasm: &std::path::Path, manifest: &std::path::Path) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+    let digest = hex::encode(Sha256::digest(&bytes));
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let line = format!("sha256 = \"{digest}\"");
+    let mut found = false;
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !found && l.trim_start().starts_with("sha256") && l.contains('=') {
+                found = true;
+                line.clone()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    if !found {
+        // Top-level keys must come before any [table].
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with('['))
+            .unwrap_or(lines.len());
+        lines.insert(at, line);
+    }
+    std::fs::write(manifest, lines.join("\n") + "\n")
+        .with_context(|| format!("cannot write {}", manifest.display()))?;
+    Ok(digest)
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -137,7 +324,25 @@ async fn serve(settings: &Settings, complaints: Complaints) -> anyhow::Result<()
             }
         }
     });
-    let state = AppState { complaints };
+    if let Some(host) = complaints.compliance().host().cloned() {
+        let every = Duration::from_millis(settings.plugins.reload_interval_ms);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let host = host.clone();
+                match tokio::task::spawn_blocking(move || host.reload()).await {
+                    Ok(Err(e)) => tracing::warn!(error = %e, "could not reload plugins"),
+                    Err(e) => tracing::warn!(error = %e, "plugin reload task failed"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        });
+    }
+    let state = AppState {
+        complaints,
+        plugin_upload_limit: settings.plugins.upload_limit,
+    };
     let body_limit = settings.http.body_limit;
     let mut server = actix_web::HttpServer::new(move || api::app(state.clone(), body_limit));
     if let Some(workers) = settings.http.workers {

@@ -12,6 +12,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub lifecycle: LifecycleSettings,
     pub log: LogSettings,
+    pub plugins: PluginSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +50,38 @@ pub struct LogSettings {
     pub filter: String,
     /// `text` for people, `json` for log collectors.
     pub format: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PluginSettings {
+    /// Where installed plugins live; created when missing. The CLI and a running server
+    /// share it: the server picks up what the CLI installs within `reload_interval_ms`.
+    pub dir: std::path::PathBuf,
+    /// Longest one plugin call may run before it is stopped.
+    pub call_timeout_ms: u64,
+    /// Largest memory one plugin instance may use.
+    pub max_memory_mib: usize,
+    /// Fuel per call (roughly, WebAssembly instructions); unset relies on the timeout.
+    pub fuel: Option<u64>,
+    /// Consecutive failed calls after which a plugin is quarantined.
+    pub quarantine_after: u32,
+    /// How often a running server looks for plugins installed by another process.
+    pub reload_interval_ms: u64,
+    /// Largest plugin upload the admin API accepts, in bytes.
+    pub upload_limit: usize,
+}
+
+impl PluginSettings {
+    /// The sandbox limits these settings describe.
+    pub fn limits(&self) -> redress_plugin_host::SandboxLimits {
+        redress_plugin_host::SandboxLimits {
+            call_timeout: std::time::Duration::from_millis(self.call_timeout_ms),
+            max_memory_bytes: self.max_memory_mib << 20,
+            fuel: self.fuel,
+            quarantine_after: self.quarantine_after,
+            ..Default::default()
+        }
+    }
 }
 
 /// A setting that could not be read or makes no sense.
@@ -104,7 +137,13 @@ impl Settings {
             .set_default("lifecycle.default_response_days", 15)?
             .set_default("lifecycle.idempotency_hours", 24)?
             .set_default("log.filter", "info")?
-            .set_default("log.format", "text")?)
+            .set_default("log.format", "text")?
+            .set_default("plugins.dir", "redress-plugins")?
+            .set_default("plugins.call_timeout_ms", 50)?
+            .set_default("plugins.max_memory_mib", 64)?
+            .set_default("plugins.quarantine_after", 5)?
+            .set_default("plugins.reload_interval_ms", 2000)?
+            .set_default("plugins.upload_limit", 32 * 1024 * 1024)?)
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
@@ -129,6 +168,27 @@ impl Settings {
             return Err(invalid(
                 "lifecycle.default_response_days",
                 "must be at least 1",
+            ));
+        }
+        if !(1..=10_000).contains(&self.plugins.call_timeout_ms) {
+            return Err(invalid(
+                "plugins.call_timeout_ms",
+                "must be between 1 and 10000",
+            ));
+        }
+        if !(1..=4096).contains(&self.plugins.max_memory_mib) {
+            return Err(invalid(
+                "plugins.max_memory_mib",
+                "must be between 1 and 4096",
+            ));
+        }
+        if self.plugins.quarantine_after == 0 {
+            return Err(invalid("plugins.quarantine_after", "must be at least 1"));
+        }
+        if self.plugins.reload_interval_ms < 100 {
+            return Err(invalid(
+                "plugins.reload_interval_ms",
+                "must be at least 100",
             ));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {

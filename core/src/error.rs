@@ -25,6 +25,11 @@ pub enum ServiceError {
     /// Someone else changed the complaint first, or a key was reused for another request.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The final response lacks elements the region's rules require.
+    #[error("the final response lacks {}", missing.iter().map(|m| m.code.as_str()).collect::<Vec<_>>().join(", "))]
+    Incomplete {
+        missing: Vec<crate::compliance::MissingElement>,
+    },
     /// A storage failure. Its text is logged, never shown, since it may quote values.
     #[error("storage failure")]
     Database(#[from] DbErr),

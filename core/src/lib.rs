@@ -8,10 +8,12 @@
 
 pub mod api;
 pub mod cli;
+pub mod compliance;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod plugins;
 pub mod service;
 pub mod store;
 pub mod telemetry;

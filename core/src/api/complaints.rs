@@ -14,7 +14,7 @@ use crate::service::{
 
 /// The person or system making the change, for the history. Until staff sign in, callers
 /// name themselves in `X-Actor`; requests without it are recorded as `api`.
-fn actor(req: &HttpRequest) -> Result<Actor, ApiError> {
+pub(super) fn actor(req: &HttpRequest) -> Result<Actor, ApiError> {
     let Some(value) = req.headers().get("x-actor") else {
         return Ok(Actor("api".into()));
     };

@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::compliance::MissingElement;
 use crate::domain::Status;
 use crate::error::ServiceError;
 
@@ -29,6 +30,9 @@ pub struct ErrorDetail {
     /// For a refused transition: the states allowed instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<Status>>,
+    /// For a final response the region's rules refuse: what it lacks, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<MissingElement>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,7 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub allowed: Option<Vec<Status>>,
+    pub missing: Option<Vec<MissingElement>>,
 }
 
 impl ApiError {
@@ -54,6 +59,7 @@ impl ApiError {
             message: message.into(),
             field,
             allowed: None,
+            missing: None,
         }
     }
 
@@ -74,6 +80,7 @@ impl ApiError {
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         let allowed = err.allowed_states().map(<[Status]>::to_vec);
+        let message = err.to_string();
         match err {
             ServiceError::Invalid {
                 field,
@@ -100,6 +107,15 @@ impl From<ServiceError> for ApiError {
                 };
                 Self::new(status, code, message, field)
             }
+            ServiceError::Incomplete { missing } => Self {
+                missing: Some(missing),
+                ..Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "final_response_incomplete",
+                    message,
+                    Some("final_response_elements".into()),
+                )
+            },
             ServiceError::Database(db) => {
                 // The database's text can quote values from the request; it stays in the log
                 // at debug level only, and the client gets a generic message.
@@ -128,6 +144,7 @@ impl ResponseError for ApiError {
                 message: self.message.clone(),
                 field: self.field.clone(),
                 allowed: self.allowed.clone(),
+                missing: self.missing.clone(),
             },
         })
     }
@@ -173,6 +190,7 @@ pub fn render_framework_error<B: MessageBody + 'static>(
             message: message.into(),
             field: None,
             allowed: None,
+            missing: None,
         },
     })
     .unwrap_or_default();

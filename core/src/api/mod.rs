@@ -2,9 +2,11 @@
 
 mod body;
 mod complaints;
+mod deadlines;
 pub mod error;
 mod health;
 mod openapi;
+mod plugins;
 mod tracking;
 
 use std::time::Instant;
@@ -24,6 +26,8 @@ pub use openapi::ApiDoc;
 #[derive(Clone)]
 pub struct AppState {
     pub complaints: Complaints,
+    /// Largest plugin upload accepted by the admin API, in bytes.
+    pub plugin_upload_limit: usize,
 }
 
 /// Builds the application: routes, body limit, error rendering and request logging.
@@ -39,6 +43,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let upload_limit = state.plugin_upload_limit;
     App::new()
         .app_data(Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
@@ -83,6 +88,18 @@ pub fn app(
         .service(resource("/v1/complaints/{id}/notes").route(web::post().to(complaints::note)))
         .service(resource("/v1/complaints/{id}/events").route(web::get().to(complaints::events)))
         .service(resource("/v1/track/{reference}").route(web::get().to(tracking::track)))
+        .service(resource("/v1/complaints/{id}/deadlines").route(web::get().to(deadlines::of_complaint)))
+        .service(resource("/v1/complaints/{id}/clock").route(web::post().to(deadlines::record_clock)))
+        .service(resource("/v1/deadlines").route(web::get().to(deadlines::due)))
+        .service(
+            resource("/v1/admin/plugins")
+                .app_data(web::PayloadConfig::new(upload_limit))
+                .route(web::get().to(plugins::list))
+                .route(web::post().to(plugins::install)),
+        )
+        .service(resource("/v1/admin/plugins/{name}").route(web::delete().to(plugins::remove)))
+        .service(resource("/v1/admin/plugins/{name}/enable").route(web::post().to(plugins::enable)))
+        .service(resource("/v1/admin/plugins/{name}/disable").route(web::post().to(plugins::disable)))
         .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
 }
 

@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{complaints, health, tracking};
+use super::{complaints, deadlines, health, plugins, tracking};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,13 +11,17 @@ use super::{complaints, health, tracking};
     paths(
         complaints::file, complaints::list, complaints::counts, complaints::read, complaints::update,
         complaints::transition, complaints::note, complaints::events, tracking::track,
-        health::healthz, health::readyz,
+        health::healthz, health::readyz, deadlines::of_complaint, deadlines::record_clock,
+        deadlines::due, plugins::list, plugins::install, plugins::enable, plugins::disable,
+        plugins::remove,
     ),
     tags(
         (name = "complaints", description = "Filing and handling complaints"),
         (name = "reports", description = "Figures over complaints"),
         (name = "tracking", description = "The customer's own view"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "deadlines", description = "Regulatory deadlines and the clocks behind them"),
+        (name = "admin", description = "Plugin administration"),
     )
 )]
 pub struct ApiDoc;

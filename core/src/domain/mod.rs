@@ -1,6 +1,8 @@
 //! The complaint's vocabulary and rules, free of storage and HTTP so they can be tested alone.
 
+pub mod clock;
 pub mod complaint;
+pub mod deadline;
 pub mod lifecycle;
 pub mod money;
 pub mod reference;

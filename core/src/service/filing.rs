@@ -12,9 +12,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::deadlines::store_deadlines;
 use super::validate;
 use super::view::ComplaintView;
 use super::{Actor, Complaints, EventRecord};
+use crate::compliance::ComplaintFacts;
 use crate::domain::money::MoneyInput;
 use crate::domain::{Channel, Priority, Reference, Region, Status};
 use crate::error::ServiceError;
@@ -82,6 +84,7 @@ struct ValidComplaint {
     customer_number: Option<String>,
     complaint: complaint::ActiveModel,
     received_at: DateTime<Utc>,
+    region: Region,
 }
 
 impl Complaints {
@@ -136,6 +139,19 @@ impl Complaints {
             .await?
             .last_insert_id;
 
+        // The rules are asked inside the transaction: the call is bounded by the plugin
+        // sandbox's deadline, and the complaint never exists without its deadlines.
+        let stored = complaint::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let stored_customer = match customer_id {
+            Some(cid) => customer::Entity::find_by_id(cid).one(&txn).await?,
+            None => None,
+        };
+        let facts = ComplaintFacts::from_rows(&stored, stored_customer.as_ref(), Status::Received);
+        let computed = self.compliance.deadlines(valid.region, facts, &[]).await;
+
         EventRecord {
             complaint_id: id,
             kind: "filed",
@@ -149,6 +165,7 @@ impl Complaints {
         }
         .insert(&txn)
         .await?;
+        store_deadlines(&txn, id, &computed, Status::Received, now, &actor.0, false).await?;
         if let Some((key, hash)) = idempotency {
             idempotency_key::Entity::insert(idempotency_key::ActiveModel {
                 key: Set(key),
@@ -344,6 +361,7 @@ impl Complaints {
             customer_number,
             complaint,
             received_at,
+            region: input.region,
         })
     }
 

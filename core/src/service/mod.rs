@@ -1,6 +1,7 @@
 //! Use cases, one function each, every one inside a single database transaction that writes
 //! the change together with its history event.
 
+mod deadlines;
 mod events;
 mod filing;
 mod query;
@@ -14,11 +15,13 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::ColumnTrait;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use crate::compliance::Compliance;
 use crate::config::LifecycleSettings;
 use crate::domain::{Reference, TransitionContext};
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_event};
 
+pub use deadlines::{DeadlineView, DueDeadline, DueFilter};
 pub use events::NewNote;
 pub use filing::{Filed, NewComplaint, NewCustomer};
 pub(crate) use filing::{NARRATIVE_MAX, next_references};
@@ -32,6 +35,7 @@ pub use view::{ComplaintSummary, ComplaintView, EventView, PublicMessage, Tracki
 pub struct Complaints {
     db: DatabaseConnection,
     lifecycle: LifecycleSettings,
+    compliance: Compliance,
 }
 
 /// Who asked for a change, as recorded in the history.
@@ -39,8 +43,24 @@ pub struct Complaints {
 pub struct Actor(pub String);
 
 impl Complaints {
+    /// A service without compliance plugins: every region gets its fallback deadlines.
     pub fn new(db: DatabaseConnection, lifecycle: LifecycleSettings) -> Self {
-        Self { db, lifecycle }
+        Self {
+            db,
+            lifecycle,
+            compliance: Compliance::fallback_only(),
+        }
+    }
+
+    /// The same service asking `compliance` for deadlines and closure checks.
+    #[must_use]
+    pub fn with_compliance(mut self, compliance: Compliance) -> Self {
+        self.compliance = compliance;
+        self
+    }
+
+    pub fn compliance(&self) -> &Compliance {
+        &self.compliance
     }
 
     pub fn db(&self) -> &DatabaseConnection {

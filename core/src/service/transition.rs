@@ -6,11 +6,14 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::deadlines::{clock_event, clock_history, mark_met, store_deadlines};
 use super::view::{ComplaintView, status_of};
 use super::{Actor, Complaints, EventRecord, find_complaint, validate, version_conflict};
+use crate::compliance::{Closure, ResponseFacts};
+use crate::domain::clock::{self, ClockChange, ClockEntry, PauseReason};
 use crate::domain::lifecycle::{self, is_reopen};
 use crate::domain::money::MoneyInput;
-use crate::domain::{Outcome, ResponseCategory, Status};
+use crate::domain::{Outcome, Region, ResponseCategory, Status};
 use crate::error::ServiceError;
 use crate::store::entity::complaint;
 
@@ -33,6 +36,11 @@ pub struct TransitionRequest {
     pub public_message: Option<String>,
     /// The `version` last read; the move is refused if the complaint changed since.
     pub expected_version: Option<i32>,
+    /// When resolving: codes of what the final response states (`fos-referral-rights`,
+    /// `review-route`, ...). The region's compliance rules refuse a response that lacks
+    /// an element they require; docs/plugins.md lists the codes.
+    #[serde(default)]
+    pub final_response_elements: Vec<String>,
 }
 
 const REASON_MAX: usize = 2_000;
@@ -116,6 +124,39 @@ impl Complaints {
         };
 
         let now = ctx.now;
+        let elements = final_response_elements(&request.final_response_elements, resolving)?;
+        let region = current.region.parse().unwrap_or(Region::Us);
+        let closure = if resolving {
+            let response = ResponseFacts {
+                outcome: request.outcome.unwrap_or(Outcome::NotUpheld),
+                sent_at: now,
+                elements,
+                redress: redress.map(|m| (m.minor_units, m.currency.code().to_owned())),
+                response_category: request.response_category,
+            };
+            let facts = self.facts(&current, from).await?;
+            match self.compliance.check_closure(region, facts, response).await {
+                Closure::Missing(missing) => return Err(ServiceError::Incomplete { missing }),
+                closure => Some(closure),
+            }
+        } else {
+            None
+        };
+        let reopen = is_reopen(from, to);
+        let mut history = clock_history(&self.db, current.id).await?;
+        let clock_change = clock_change_for(&history, from, to, reopen);
+        let computed = match &clock_change {
+            Some(change) => {
+                history.push(ClockEntry {
+                    at: now,
+                    change: change.clone(),
+                });
+                let facts = self.facts(&current, to).await?;
+                Some(self.compliance.deadlines(region, facts, &history).await)
+            }
+            None => None,
+        };
+
         let mut update = complaint::Entity::update_many()
             .col_expr(complaint::Column::Status, Expr::value(to.as_str()))
             .col_expr(
@@ -194,6 +235,36 @@ impl Complaints {
         }
         .insert(&txn)
         .await?;
+        if let Some(change) = &clock_change {
+            clock_event(current.id, change, &actor.0, now)
+                .insert(&txn)
+                .await?;
+        }
+        if let Some(computed) = &computed {
+            store_deadlines(&txn, current.id, computed, to, now, &actor.0, reopen).await?;
+        }
+        mark_met(&txn, current.id, to, now).await?;
+        if let Some(Closure::Unchecked { reason }) = &closure {
+            if self
+                .compliance
+                .host()
+                .is_some_and(|h| h.compliance_for(region.into()).is_some())
+            {
+                EventRecord {
+                    complaint_id: current.id,
+                    kind: "plugin_failure",
+                    from_status: None,
+                    to_status: None,
+                    actor: &actor.0,
+                    public: false,
+                    body: None,
+                    data: Some(json!({"call": "check_closure", "error": reason})),
+                    at: now,
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
         txn.commit().await?;
         tracing::info!(
             complaint_id = current.id,
@@ -243,4 +314,54 @@ fn strip_nulls(mut value: serde_json::Value) -> Option<serde_json::Value> {
     let map = value.as_object_mut()?;
     map.retain(|_, v| !serde_json::Value::is_null(v) && v != &serde_json::Value::Bool(false));
     (!map.is_empty()).then_some(value)
+}
+
+const ELEMENTS_MAX: usize = 64;
+
+/// The element codes of a final response, checked for shape; given only when resolving.
+fn final_response_elements(given: &[String], resolving: bool) -> Result<Vec<String>, ServiceError> {
+    if !resolving && !given.is_empty() {
+        return Err(ServiceError::invalid(
+            "final_response_elements",
+            "not_applicable",
+            "final_response_elements is given only when resolving",
+        ));
+    }
+    if given.len() > ELEMENTS_MAX {
+        return Err(ServiceError::invalid(
+            "final_response_elements",
+            "too_many",
+            format!("at most {ELEMENTS_MAX} elements"),
+        ));
+    }
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, code)| {
+            validate::required_text(&format!("final_response_elements[{i}]"), code, 64)
+        })
+        .collect()
+}
+
+/// The clock change a move implies: waiting on the customer stops the clock, leaving that
+/// state starts it again, and a reopened complaint brings new facts. A clock already
+/// stopped (or already running) for another reason is left as it is.
+fn clock_change_for(
+    history: &[ClockEntry],
+    from: Status,
+    to: Status,
+    reopen: bool,
+) -> Option<ClockChange> {
+    let change = if reopen {
+        ClockChange::NewFacts
+    } else if to == Status::WaitingOnCustomer {
+        ClockChange::Paused {
+            reason: PauseReason::AwaitingCustomer,
+        }
+    } else if from == Status::WaitingOnCustomer {
+        ClockChange::Resumed
+    } else {
+        return None;
+    };
+    clock::check(history, &change).ok().map(|()| change)
 }

@@ -83,6 +83,7 @@ impl TestStore {
         test::init_service(api::app(
             AppState {
                 complaints: self.complaints.clone(),
+                plugin_upload_limit: 32 << 20,
             },
             self.settings.http.body_limit,
         ))

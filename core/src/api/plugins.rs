@@ -1,0 +1,194 @@
+//! `/v1/admin/plugins`: the same operations as `redress plugin`, for a running server.
+//!
+//! Installing compiles the component, which takes a moment; it runs on a blocking thread
+//! so requests keep flowing, and the new version serves new calls as soon as it is in.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use redress_plugin_host::{HostError, PluginHost};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::body;
+use super::error::{ApiError, ErrorBody};
+use crate::plugins::{self, PluginSummary};
+
+/// A plugin to install.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginUpload {
+    /// The text of `plugin.toml`.
+    pub manifest: String,
+    /// The `.wasm` component, base64 (standard alphabet, padded).
+    pub component: String,
+    /// Grant the `personal-data` capability the manifest asks for.
+    #[serde(default)]
+    pub approve_personal_data: bool,
+}
+
+fn host(state: &AppState) -> Result<Arc<PluginHost>, ApiError> {
+    state
+        .complaints
+        .compliance()
+        .host()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "plugins_unavailable",
+                "this server runs without a plugin host",
+                None,
+            )
+        })
+}
+
+fn host_error(e: HostError) -> ApiError {
+    match e {
+        HostError::UnknownPlugin(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "unknown_plugin", e.to_string(), None)
+        }
+        HostError::Manifest(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_manifest",
+            e.to_string(),
+            Some("manifest".into()),
+        ),
+        HostError::HashMismatch { .. }
+        | HostError::WitIncompatible { .. }
+        | HostError::ForbiddenImport { .. }
+        | HostError::MissingExport { .. }
+        | HostError::Compile { .. }
+        | HostError::Instantiate { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "component_refused",
+            e.to_string(),
+            Some("component".into()),
+        ),
+        HostError::VersionConflict { .. } | HostError::RegionTaken { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "plugin_conflict", e.to_string(), None)
+        }
+        HostError::Io { .. } | HostError::CorruptState { .. } | HostError::Engine(_) => {
+            tracing::error!(error = %e, "plugin store failure");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "plugin_store_unavailable",
+                "the plugin store could not complete the request; the failure is logged",
+                None,
+            )
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, HostError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "plugin_store_unavailable",
+                "the plugin operation was interrupted; retry",
+                None,
+            )
+        })?
+        .map_err(host_error)
+}
+
+/// Installed plugins, with their state and call counters.
+#[utoipa::path(
+    get, path = "/v1/admin/plugins", tag = "admin",
+    responses((status = 200, body = Vec<PluginSummary>), (status = 503, body = ErrorBody))
+)]
+pub async fn list(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let host = host(&state)?;
+    Ok(HttpResponse::Ok().json(plugins::summaries(&host)))
+}
+
+/// Install a plugin version. The host checks the digest, the WIT version, the imports and
+/// the exports; a refusal says which and what to do.
+#[utoipa::path(
+    post, path = "/v1/admin/plugins", tag = "admin", request_body = PluginUpload,
+    responses(
+        (status = 201, body = PluginSummary), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)
+    )
+)]
+pub async fn install(
+    state: Data<AppState>,
+    req: HttpRequest,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let upload: PluginUpload = body::json(&req, &raw)?;
+    let wasm = STANDARD.decode(upload.component.trim()).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_base64",
+            "component must be the .wasm file in standard base64",
+            Some("component".into()),
+        )
+    })?;
+    let host = host(&state)?;
+    let installer = host.clone();
+    let info =
+        blocking(move || installer.install(&wasm, &upload.manifest, upload.approve_personal_data))
+            .await?;
+    tracing::info!(plugin = %info.name, version = %info.version, "plugin installed over the admin API");
+    Ok(HttpResponse::Created().json(PluginSummary::new(info, None)))
+}
+
+/// Let calls go to the plugin again; lifts a quarantine.
+#[utoipa::path(
+    post, path = "/v1/admin/plugins/{name}/enable", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 200, body = PluginSummary), (status = 404, body = ErrorBody))
+)]
+pub async fn enable(state: Data<AppState>, name: Path<String>) -> Result<HttpResponse, ApiError> {
+    change(&state, name.into_inner(), |h, n| h.enable(n)).await
+}
+
+/// Stop calls to the plugin; its region gets the fallback deadlines.
+#[utoipa::path(
+    post, path = "/v1/admin/plugins/{name}/disable", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 200, body = PluginSummary), (status = 404, body = ErrorBody))
+)]
+pub async fn disable(state: Data<AppState>, name: Path<String>) -> Result<HttpResponse, ApiError> {
+    change(&state, name.into_inner(), |h, n| h.disable(n)).await
+}
+
+/// Remove the plugin and its stored versions.
+#[utoipa::path(
+    delete, path = "/v1/admin/plugins/{name}", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody))
+)]
+pub async fn remove(state: Data<AppState>, name: Path<String>) -> Result<HttpResponse, ApiError> {
+    let host = host(&state)?;
+    let name = name.into_inner();
+    blocking(move || host.remove(&name)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn change(
+    state: &AppState,
+    name: String,
+    op: impl FnOnce(&PluginHost, &str) -> Result<(), HostError> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let host = host(state)?;
+    let info = blocking(move || {
+        op(&host, &name)?;
+        let metrics = host.metrics().plugins.get(&name).copied();
+        host.info(&name)
+            .map(|i| PluginSummary::new(i, metrics))
+            .ok_or(HostError::UnknownPlugin(name))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(info))
+}

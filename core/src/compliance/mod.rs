@@ -1,0 +1,170 @@
+//! The core's side of the compliance plugins: builds the view a plugin sees, calls the
+//! plugin host off the async runtime, and falls back to the region's strictest known
+//! deadlines when no plugin answers.
+//!
+//! A failing plugin never stops the complaint flow. Its failure comes back in
+//! [`Computed::failure`] or [`Closure::Unchecked`] so the service layer can write it on
+//! the complaint's history in the same transaction as the change that asked.
+
+mod view;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use redress_plugin_host::{CallError, PluginHost};
+
+use crate::domain::clock::ClockEntry;
+use crate::domain::deadline::{self, Deadline};
+use crate::domain::{Outcome, Region, ResponseCategory};
+
+pub use view::ComplaintFacts;
+
+/// Deadlines for a complaint and where they came from.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    pub deadlines: Vec<Deadline>,
+    /// `plugin:<name>@<version>` or `fallback:<REGION>`.
+    pub source: String,
+    /// Why the region's plugin gave no answer, when it should have. Free of personal data:
+    /// it names the plugin and the kind of failure.
+    pub failure: Option<String>,
+}
+
+/// What the region's rules say about a final response about to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closure {
+    /// Nothing is missing.
+    Complete,
+    /// These elements are missing; the response cannot go out as it is.
+    Missing(Vec<MissingElement>),
+    /// No plugin could check it; the response goes out and the reason is recorded.
+    Unchecked { reason: String },
+}
+
+/// An element a final response lacks, and the rule requiring it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MissingElement {
+    pub code: String,
+    pub message: String,
+    pub rule: String,
+}
+
+/// The final response as the closure check sees it.
+#[derive(Debug, Clone)]
+pub struct ResponseFacts {
+    pub outcome: Outcome,
+    pub sent_at: DateTime<Utc>,
+    pub elements: Vec<String>,
+    pub redress: Option<(i64, String)>,
+    pub response_category: Option<ResponseCategory>,
+}
+
+/// Compliance rules for every region: the plugin host when one is configured.
+#[derive(Clone, Default)]
+pub struct Compliance {
+    host: Option<Arc<PluginHost>>,
+}
+
+impl Compliance {
+    /// Rules from the plugins installed in `host`.
+    pub fn with_host(host: Arc<PluginHost>) -> Self {
+        Self { host: Some(host) }
+    }
+
+    /// No plugins: every region gets its fallback deadlines and closures go unchecked.
+    pub fn fallback_only() -> Self {
+        Self { host: None }
+    }
+
+    pub fn host(&self) -> Option<&Arc<PluginHost>> {
+        self.host.as_ref()
+    }
+
+    /// The complaint's deadlines given its clock history.
+    pub async fn deadlines(
+        &self,
+        region: Region,
+        facts: ComplaintFacts,
+        clock: &[ClockEntry],
+    ) -> Computed {
+        let received_at = facts.received_at;
+        let fallback = |failure: Option<String>| Computed {
+            deadlines: deadline::fallback(region, received_at),
+            source: format!("fallback:{}", <&str>::from(region)),
+            failure,
+        };
+        let Some(host) = self.host.clone() else {
+            return fallback(None);
+        };
+        let code: &'static str = region.into();
+        let events = view::clock_events(clock);
+        let answer = tokio::task::spawn_blocking(move || {
+            let source = host
+                .compliance_for(code)
+                .map(|(name, version)| format!("plugin:{name}@{version}"));
+            let view = facts.into_view(code);
+            (source, host.deadlines(code, &view, &events))
+        })
+        .await;
+        match answer {
+            Ok((Some(source), Ok(list))) => Computed {
+                deadlines: list.into_iter().map(view::deadline_from_host).collect(),
+                source,
+                failure: None,
+            },
+            Ok((_, Err(CallError::NoPlugin { .. }))) => fallback(None),
+            Ok((_, Err(e))) => {
+                tracing::warn!(region = code, error = %e, "compliance plugin failed; using fallback deadlines");
+                fallback(Some(e.to_string()))
+            }
+            Ok((None, Ok(_))) => fallback(Some(
+                "the region's plugin was removed during the call".into(),
+            )),
+            Err(join) => fallback(Some(format!("the plugin call was lost: {join}"))),
+        }
+    }
+
+    /// Checks a final response against the region's rules.
+    pub async fn check_closure(
+        &self,
+        region: Region,
+        facts: ComplaintFacts,
+        response: ResponseFacts,
+    ) -> Closure {
+        let Some(host) = self.host.clone() else {
+            return Closure::Unchecked {
+                reason: "no plugin host is configured".into(),
+            };
+        };
+        let code: &'static str = region.into();
+        let answer = tokio::task::spawn_blocking(move || {
+            let view = facts.into_view(code);
+            host.check_closure(code, &view, &view::response_to_host(response))
+        })
+        .await;
+        match answer {
+            Ok(Ok(missing)) if missing.is_empty() => Closure::Complete,
+            Ok(Ok(missing)) => Closure::Missing(
+                missing
+                    .into_iter()
+                    .map(|m| MissingElement {
+                        code: m.code,
+                        message: m.message,
+                        rule: m.rule,
+                    })
+                    .collect(),
+            ),
+            Ok(Err(e)) => {
+                if !matches!(e, CallError::NoPlugin { .. }) {
+                    tracing::warn!(region = code, error = %e, "closure check failed; response not checked");
+                }
+                Closure::Unchecked {
+                    reason: e.to_string(),
+                }
+            }
+            Err(join) => Closure::Unchecked {
+                reason: format!("the plugin call was lost: {join}"),
+            },
+        }
+    }
+}
