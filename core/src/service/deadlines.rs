@@ -182,6 +182,7 @@ impl Complaints {
         let region = row.region.parse().unwrap_or(crate::domain::Region::Us);
         let computed = self.compliance.deadlines(region, facts, &history).await;
 
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         bump_version(&txn, &row, now).await?;
         clock_event(row.id, &change, &actor.0, now)

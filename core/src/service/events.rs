@@ -64,6 +64,7 @@ impl Complaints {
     ) -> Result<EventView, ServiceError> {
         let row = self.find(key).await?;
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let inserted = complaint_event::Entity::insert(
             EventRecord {

@@ -109,6 +109,7 @@ impl Complaints {
             })
             .transpose()?;
 
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         // The counter update comes first: it takes the write lock, so the idempotency lookup
         // below sees every earlier filing with the same key.

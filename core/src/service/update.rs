@@ -85,6 +85,7 @@ impl Complaints {
             ));
         }
 
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if update.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;

@@ -4,7 +4,9 @@
 mod support;
 
 mod bad_input;
+mod compliance;
 mod filing;
+mod guest;
 mod import;
 mod lifecycle;
 mod listing;

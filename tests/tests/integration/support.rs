@@ -60,6 +60,19 @@ impl TestStore {
         }
     }
 
+    /// A store whose complaints ask the plugins in `host` for their compliance rules.
+    pub async fn with_plugins(
+        backend: Backend,
+        host: std::sync::Arc<redress_plugin_host::PluginHost>,
+    ) -> Self {
+        let mut store = Self::new(backend).await;
+        store.complaints = store
+            .complaints
+            .clone()
+            .with_compliance(redress::compliance::Compliance::with_host(host));
+        store
+    }
+
     /// Drops the PostgreSQL schema; SQLite files go with the temporary directory.
     pub async fn finish(&self) {
         if let Some(schema) = &self.settings.database.schema {
