@@ -88,3 +88,114 @@ fn a_missing_file_is_an_error_naming_it() {
     let err = String::from_utf8(run.stderr).unwrap();
     assert!(err.contains("no-such-export.csv"), "{err}");
 }
+
+/// A partner's first hour: scaffold a plugin, test it natively, build the component, seal
+/// its manifest, install it, see it listed, disable it.
+#[test]
+fn a_scaffolded_plugin_builds_tests_seals_and_installs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    let sdk = format!("{}/../sdk", env!("CARGO_MANIFEST_DIR"));
+    let new = redress(
+        &db,
+        &[
+            "plugin",
+            "new",
+            "acme-rules",
+            "--region",
+            "UK",
+            "--sdk-path",
+            &sdk,
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let crate_dir = dir.path().join("acme-rules");
+
+    // Guest builds get a target directory of their own: the running `cargo test` holds
+    // the lock on the main one.
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold");
+    let cargo = |args: &[&str]| {
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(args)
+            .current_dir(&crate_dir)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .status()
+            .expect("cargo runs")
+    };
+    assert!(
+        cargo(&["test", "--quiet"]).success(),
+        "the scaffold's own test passes"
+    );
+    assert!(cargo(&["build", "--release", "--target", "wasm32-wasip2"]).success());
+    let wasm = target.join("wasm32-wasip2/release/acme_rules.wasm");
+    let manifest = crate_dir.join("plugin.toml");
+
+    let refused = redress(
+        &db,
+        &[
+            "plugin",
+            "install",
+            wasm.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+    );
+    assert!(!refused.status.success(), "an unsealed manifest is refused");
+
+    let seal = redress(
+        &db,
+        &[
+            "plugin",
+            "seal",
+            wasm.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        seal.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seal.stderr)
+    );
+    let install = redress(
+        &db,
+        &[
+            "plugin",
+            "install",
+            wasm.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    assert!(String::from_utf8_lossy(&install.stdout).contains("installed acme-rules 0.1.0 for UK"));
+
+    let list = redress(&db, &["plugin", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON list");
+    assert_eq!(listed[0]["name"], "acme-rules");
+    assert_eq!(listed[0]["serving"], true);
+
+    assert!(
+        redress(&db, &["plugin", "disable", "acme-rules"])
+            .status
+            .success()
+    );
+    let list = redress(&db, &["plugin", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(listed[0]["enabled"], false);
+    let unknown = redress(&db, &["plugin", "enable", "nobody"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nobody"));
+}
