@@ -59,6 +59,20 @@ pub struct ResponseFacts {
     pub response_category: Option<ResponseCategory>,
 }
 
+/// How long a closed complaint's records are kept, and why.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub until: DateTime<Utc>,
+    pub rule: String,
+    /// Why the region's plugin gave no answer, when it should have.
+    pub failure: Option<String>,
+}
+
+/// Kept when no plugin answers: the longest period any bundled plugin gives (5 years
+/// from closure: DISP 1.9.1R(2) for MiFID business, and the EU, CN and SG plugins'
+/// defaults). Keeping too long is the recoverable mistake; erasing too early is not.
+const FALLBACK_RETENTION_DAYS: i64 = 5 * 365 + 2;
+
 /// Compliance rules for every region: the plugin host when one is configured.
 #[derive(Clone, Default)]
 pub struct Compliance {
@@ -120,6 +134,50 @@ impl Compliance {
             Ok((None, Ok(_))) => fallback(Some(
                 "the region's plugin was removed during the call".into(),
             )),
+            Err(join) => fallback(Some(format!("the plugin call was lost: {join}"))),
+        }
+    }
+
+    /// How long to keep the records of a complaint closed at `closed_at`.
+    pub async fn retention(
+        &self,
+        region: Region,
+        facts: ComplaintFacts,
+        closed_at: DateTime<Utc>,
+    ) -> Retention {
+        let received_at = facts.received_at;
+        let fallback = |failure: Option<String>| Retention {
+            until: closed_at + chrono::Duration::days(FALLBACK_RETENTION_DAYS),
+            rule: "fallback: 5 years from closure, the longest period the bundled plugins give"
+                .into(),
+            failure,
+        };
+        let Some(host) = self.host.clone() else {
+            return fallback(None);
+        };
+        let code: &'static str = region.into();
+        let answer = tokio::task::spawn_blocking(move || {
+            let view = facts.into_view(code);
+            host.retention(code, &view)
+        })
+        .await;
+        match answer {
+            Ok(Ok(period)) => {
+                let anchor = match period.anchor {
+                    redress_plugin_host::RetentionAnchor::Received => received_at,
+                    redress_plugin_host::RetentionAnchor::Closed => closed_at,
+                };
+                Retention {
+                    until: anchor + chrono::Duration::days(i64::from(period.keep_for_days)),
+                    rule: period.rule,
+                    failure: None,
+                }
+            }
+            Ok(Err(CallError::NoPlugin { .. })) => fallback(None),
+            Ok(Err(e)) => {
+                tracing::warn!(region = code, error = %e, "retention call failed; keeping the fallback period");
+                fallback(Some(e.to_string()))
+            }
             Err(join) => fallback(Some(format!("the plugin call was lost: {join}"))),
         }
     }

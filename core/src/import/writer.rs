@@ -204,6 +204,8 @@ fn complaint_model(
         redress_paid_currency: Set(None),
         merged_into_id: Set(None),
         reopened_count: Set(0),
+        retain_until: Set(None),
+        retention_rule: Set(None),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

@@ -354,6 +354,8 @@ impl Complaints {
             redress_paid_currency: Set(None),
             merged_into_id: Set(None),
             reopened_count: Set(0),
+            retain_until: Set(None),
+            retention_rule: Set(None),
             version: Set(1),
             ..Default::default()
         };

@@ -142,6 +142,12 @@ impl Complaints {
         } else {
             None
         };
+        let retention = if to == Status::Closed {
+            let facts = self.facts(&current, to).await?;
+            Some(self.compliance.retention(region, facts, now).await)
+        } else {
+            None
+        };
         let reopen = is_reopen(from, to);
         let mut history = clock_history(&self.db, current.id).await?;
         let clock_change = clock_change_for(&history, from, to, reopen);
@@ -192,6 +198,14 @@ impl Complaints {
             }
             Status::Closed => {
                 update = update.col_expr(complaint::Column::ClosedAt, Expr::value(now));
+                if let Some(r) = &retention {
+                    update = update
+                        .col_expr(complaint::Column::RetainUntil, Expr::value(r.until))
+                        .col_expr(
+                            complaint::Column::RetentionRule,
+                            Expr::value(r.rule.clone()),
+                        );
+                }
             }
             Status::Merged => {
                 update = update.col_expr(complaint::Column::MergedIntoId, Expr::value(merged_into));
@@ -203,6 +217,11 @@ impl Complaints {
             update = update
                 .col_expr(complaint::Column::ResolvedAt, Expr::value(no_time))
                 .col_expr(complaint::Column::ClosedAt, Expr::value(no_time))
+                .col_expr(complaint::Column::RetainUntil, Expr::value(no_time))
+                .col_expr(
+                    complaint::Column::RetentionRule,
+                    Expr::value(Option::<String>::None),
+                )
                 .col_expr(
                     complaint::Column::ReopenedCount,
                     Expr::col(complaint::Column::ReopenedCount).add(1),
@@ -245,6 +264,21 @@ impl Complaints {
             store_deadlines(&txn, current.id, computed, to, now, &actor.0, reopen).await?;
         }
         mark_met(&txn, current.id, to, now).await?;
+        if let Some(failure) = retention.as_ref().and_then(|r| r.failure.as_ref()) {
+            EventRecord {
+                complaint_id: current.id,
+                kind: "plugin_failure",
+                from_status: None,
+                to_status: None,
+                actor: &actor.0,
+                public: false,
+                body: None,
+                data: Some(json!({"call": "retention", "error": failure})),
+                at: now,
+            }
+            .insert(&txn)
+            .await?;
+        }
         if let Some(Closure::Unchecked { reason }) = &closure {
             if self
                 .compliance

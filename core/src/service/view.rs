@@ -54,6 +54,10 @@ pub struct ComplaintView {
     pub redress_paid: Option<MoneyInput>,
     pub merged_into_id: Option<i64>,
     pub reopened_count: i32,
+    /// Set at closure: the records are kept at least until then.
+    pub retain_until: Option<DateTime<Utc>>,
+    /// The rule behind `retain_until`.
+    pub retention_rule: Option<String>,
     pub customer: Option<CustomerView>,
     /// Send it back as `expected_version` to make sure nobody changed the complaint meanwhile.
     pub version: i32,
@@ -189,6 +193,8 @@ impl ComplaintView {
             event_tag: row.event_tag,
             merged_into_id: row.merged_into_id,
             reopened_count: row.reopened_count,
+            retain_until: row.retain_until,
+            retention_rule: row.retention_rule,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,

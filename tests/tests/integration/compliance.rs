@@ -92,6 +92,17 @@ async fn uk_plugin_sets_the_deadlines_and_guards_the_final_response(backend: Bac
             .all(|d| !d["met_at"].is_null()),
         "a resolution meets every deadline: {list}"
     );
+
+    // DISP 1.9.1R(1): records kept 3 years from receipt, 2 June 2025 to 2 June 2028.
+    let (status, closed) = send(&app, post_json(&path, &json!({"to": "closed"}))).await;
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(closed["retain_until"], "2028-06-02T09:00:00Z");
+    assert!(
+        closed["retention_rule"]
+            .as_str()
+            .unwrap()
+            .contains("DISP 1.9.1R(1)")
+    );
     store.finish().await;
 }
 
@@ -230,6 +241,24 @@ async fn without_plugins_each_region_gets_its_strictest_known_deadline(backend: 
     assert_eq!(row["complaint_id"], id);
     assert_eq!(row["kind"], "initial_response");
     assert_eq!(row["overdue"], true);
+
+    // With no plugin to ask, a closed complaint is kept for the longest known period.
+    let path = format!("/v1/complaints/{id}/transitions");
+    for step in [
+        json!({"to": "acknowledged"}),
+        json!({"to": "in_progress"}),
+        json!({"to": "resolved", "outcome": "upheld"}),
+        json!({"to": "closed"}),
+    ] {
+        let (status, body) = send(&app, post_json(&path, &step)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, closed) = send(&app, get(&format!("/v1/complaints/{id}"))).await;
+    let closed_at =
+        chrono::DateTime::parse_from_rfc3339(closed["closed_at"].as_str().unwrap()).unwrap();
+    let until =
+        chrono::DateTime::parse_from_rfc3339(closed["retain_until"].as_str().unwrap()).unwrap();
+    assert!(until - closed_at >= chrono::Duration::days(5 * 365));
     let (status, body) = send(&app, get("/v1/deadlines?limit=0")).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "limit");

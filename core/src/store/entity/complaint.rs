@@ -57,6 +57,9 @@ pub struct Model {
     pub redress_paid_currency: Option<String>,
     pub merged_into_id: Option<i64>,
     pub reopened_count: i32,
+    /// Records must be kept until then under the region's rules; set at closure.
+    pub retain_until: Option<DateTimeUtc>,
+    pub retention_rule: Option<String>,
     /// Bumped on every change; guards against two agents moving the same complaint at once.
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -178,6 +178,8 @@ fn complaints_table() -> TableCreateStatement {
         .col(string_len_null("redress_paid_currency", 3))
         .col(big_integer_null("merged_into_id"))
         .col(integer("reopened_count"))
+        .col(timestamp_with_time_zone_null("retain_until"))
+        .col(string_null("retention_rule"))
         .col(integer("version"))
         .col(timestamp_with_time_zone("created_at"))
         .col(timestamp_with_time_zone("updated_at"))
