@@ -325,10 +325,10 @@ fn free_port() -> anyhow::Result<u16> {
 
 async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     for _ in 0..100 {
-        if let Ok(res) = client.get(format!("{base}/readyz")).send().await {
-            if res.status().is_success() {
-                return Ok(());
-            }
+        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
+            && res.status().is_success()
+        {
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

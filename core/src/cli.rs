@@ -214,8 +214,8 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 println!(
-                    "{:<24} {:<10} {:<12} {:<10} {}",
-                    "NAME", "VERSION", "KIND", "REGIONS", "STATE"
+                    "{:<24} {:<10} {:<12} {:<10} STATE",
+                    "NAME", "VERSION", "KIND", "REGIONS"
                 );
                 for p in list {
                     let state = match (&p.quarantined, &p.load_error, p.enabled) {

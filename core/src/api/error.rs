@@ -42,6 +42,13 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub field: Option<String>,
+    /// The lists some refusals carry; boxed because most errors have none.
+    pub lists: Option<Box<ErrorLists>>,
+}
+
+/// Lists an error may carry beside its message.
+#[derive(Debug, Default)]
+pub struct ErrorLists {
     pub allowed: Option<Vec<Status>>,
     pub missing: Option<Vec<MissingElement>>,
 }
@@ -58,8 +65,7 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             field,
-            allowed: None,
-            missing: None,
+            lists: None,
         }
     }
 
@@ -89,7 +95,10 @@ impl From<ServiceError> for ApiError {
             } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message, Some(field)),
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Transition { source } => Self {
-                allowed,
+                lists: Some(Box::new(ErrorLists {
+                    allowed,
+                    missing: None,
+                })),
                 ..Self::new(
                     StatusCode::CONFLICT,
                     "transition_not_allowed",
@@ -108,7 +117,10 @@ impl From<ServiceError> for ApiError {
                 Self::new(status, code, message, field)
             }
             ServiceError::Incomplete { missing } => Self {
-                missing: Some(missing),
+                lists: Some(Box::new(ErrorLists {
+                    allowed: None,
+                    missing: Some(missing),
+                })),
                 ..Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "final_response_incomplete",
@@ -143,8 +155,8 @@ impl ResponseError for ApiError {
                 code: self.code.clone(),
                 message: self.message.clone(),
                 field: self.field.clone(),
-                allowed: self.allowed.clone(),
-                missing: self.missing.clone(),
+                allowed: self.lists.as_ref().and_then(|l| l.allowed.clone()),
+                missing: self.lists.as_ref().and_then(|l| l.missing.clone()),
             },
         })
     }

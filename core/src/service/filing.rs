@@ -114,14 +114,13 @@ impl Complaints {
         // The counter update comes first: it takes the write lock, so the idempotency lookup
         // below sees every earlier filing with the same key.
         let reference = next_references(&txn, valid.received_at.year(), 1).await?;
-        if let Some((key, hash)) = &idempotency {
-            if let Some(previous) = idempotency_key::Entity::find_by_id(key.clone())
+        if let Some((key, hash)) = &idempotency
+            && let Some(previous) = idempotency_key::Entity::find_by_id(key.clone())
                 .one(&txn)
                 .await?
-            {
-                txn.rollback().await?;
-                return self.replay(previous, hash).await;
-            }
+        {
+            txn.rollback().await?;
+            return self.replay(previous, hash).await;
         }
 
         let customer_id = match valid.customer {

@@ -199,14 +199,14 @@ impl Complaints {
                 select = select.filter(column.eq(value));
             }
         }
-        if let (Some(from), Some(to)) = (f.received_from, f.received_to) {
-            if from > to {
-                return Err(ServiceError::invalid(
-                    "received_from",
-                    "empty_range",
-                    "received_from is after received_to",
-                ));
-            }
+        if let (Some(from), Some(to)) = (f.received_from, f.received_to)
+            && from > to
+        {
+            return Err(ServiceError::invalid(
+                "received_from",
+                "empty_range",
+                "received_from is after received_to",
+            ));
         }
         if let Some(from) = f.received_from {
             select = select.filter(complaint::Column::ReceivedAt.gte(start_of(from)));

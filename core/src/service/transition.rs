@@ -60,10 +60,10 @@ impl Complaints {
         actor: &Actor,
     ) -> Result<ComplaintView, ServiceError> {
         let current = self.find(key).await?;
-        if let Some(expected) = request.expected_version {
-            if expected != current.version {
-                return Err(version_conflict());
-            }
+        if let Some(expected) = request.expected_version
+            && expected != current.version
+        {
+            return Err(version_conflict());
         }
         let from = status_of(&current);
         let to = request.to;
@@ -279,26 +279,25 @@ impl Complaints {
             .insert(&txn)
             .await?;
         }
-        if let Some(Closure::Unchecked { reason }) = &closure {
-            if self
+        if let Some(Closure::Unchecked { reason }) = &closure
+            && self
                 .compliance
                 .host()
                 .is_some_and(|h| h.compliance_for(region.into()).is_some())
-            {
-                EventRecord {
-                    complaint_id: current.id,
-                    kind: "plugin_failure",
-                    from_status: None,
-                    to_status: None,
-                    actor: &actor.0,
-                    public: false,
-                    body: None,
-                    data: Some(json!({"call": "check_closure", "error": reason})),
-                    at: now,
-                }
-                .insert(&txn)
-                .await?;
+        {
+            EventRecord {
+                complaint_id: current.id,
+                kind: "plugin_failure",
+                from_status: None,
+                to_status: None,
+                actor: &actor.0,
+                public: false,
+                body: None,
+                data: Some(json!({"call": "check_closure", "error": reason})),
+                at: now,
             }
+            .insert(&txn)
+            .await?;
         }
         txn.commit().await?;
         tracing::info!(

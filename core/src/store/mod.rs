@@ -18,10 +18,10 @@ use migration::Migrator;
 /// # Errors
 /// The database cannot be reached or opened.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
-    if let Some(schema) = &settings.schema {
-        if settings.url.starts_with("postgres") {
-            create_schema(&settings.url, schema).await?;
-        }
+    if let Some(schema) = &settings.schema
+        && settings.url.starts_with("postgres")
+    {
+        create_schema(&settings.url, schema).await?;
     }
     let mut options = ConnectOptions::new(settings.url.clone());
     options
