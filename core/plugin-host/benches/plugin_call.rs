@@ -65,7 +65,11 @@ fn main() {
     let install = t.elapsed();
     println!(
         "allocator: {}",
-        if host.metrics().pooling_allocator { "pooling" } else { "on-demand" }
+        if host.metrics().pooling_allocator {
+            "pooling"
+        } else {
+            "on-demand"
+        }
     );
 
     let received = local_ms("Europe/London", "2025-03-14 16:30");
@@ -77,7 +81,10 @@ fn main() {
         black_box(host.deadlines("UK", &view, &[]).expect("answers"));
     }
     let (samples, total) = time_each(CALLS, || {
-        black_box(host.deadlines("UK", black_box(&view), &[]).expect("answers"));
+        black_box(
+            host.deadlines("UK", black_box(&view), &[])
+                .expect("answers"),
+        );
     });
     let (wasm_p50, wasm_p99) = percentiles(samples);
     let per_sec = CALLS as f64 / total.as_secs_f64();
@@ -88,7 +95,9 @@ fn main() {
         black_box(UkFca::deadlines(&native_host, &native_complaint, &[]).expect("answers"));
     }
     let (samples, _) = time_each(CALLS, || {
-        black_box(UkFca::deadlines(&native_host, black_box(&native_complaint), &[]).expect("answers"));
+        black_box(
+            UkFca::deadlines(&native_host, black_box(&native_complaint), &[]).expect("answers"),
+        );
     });
     let (native_p50, native_p99) = percentiles(samples);
 
@@ -97,7 +106,9 @@ fn main() {
     config.epoch_interruption(true);
     let mut pooled = config.clone();
     pooled.allocation_strategy(InstanceAllocationStrategy::pooling());
-    let engine = Engine::new(&pooled).or_else(|_| Engine::new(&config)).expect("engine");
+    let engine = Engine::new(&pooled)
+        .or_else(|_| Engine::new(&config))
+        .expect("engine");
     let mut linker: Linker<Bare> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi links");
     let bare_store = |engine: &Engine| {
@@ -114,16 +125,25 @@ fn main() {
     let t = Instant::now();
     let component = Component::from_binary(&engine, &wasm).expect("compiles");
     let compile = t.elapsed();
-    linker.define_unknown_imports_as_traps(&component).expect("stubs host imports");
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("stubs host imports");
     let pre = linker.instantiate_pre(&component).expect("links");
     let t = Instant::now();
-    pre.instantiate(&mut bare_store(&engine)).expect("instantiates");
+    pre.instantiate(&mut bare_store(&engine))
+        .expect("instantiates");
     let cold = compile + t.elapsed();
     for _ in 0..WARMUP {
-        black_box(pre.instantiate(&mut bare_store(&engine)).expect("instantiates"));
+        black_box(
+            pre.instantiate(&mut bare_store(&engine))
+                .expect("instantiates"),
+        );
     }
     let (samples, _) = time_each(CALLS, || {
-        black_box(pre.instantiate(&mut bare_store(&engine)).expect("instantiates"));
+        black_box(
+            pre.instantiate(&mut bare_store(&engine))
+                .expect("instantiates"),
+        );
     });
     let (inst_p50, inst_p99) = percentiles(samples);
 
@@ -137,7 +157,11 @@ fn main() {
     println!("instantiate from InstancePre: p50 {inst_p50:.2?}  p99 {inst_p99:.2?}");
     println!(
         "goal warm p50 <= 20us: {}; within 5x native: {}",
-        if wasm_p50 <= Duration::from_micros(20) { "met" } else { "NOT met" },
+        if wasm_p50 <= Duration::from_micros(20) {
+            "met"
+        } else {
+            "NOT met"
+        },
         if ratio <= 5.0 { "met" } else { "NOT met" }
     );
 }

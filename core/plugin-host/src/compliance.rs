@@ -326,10 +326,12 @@ pub(crate) fn events_to_wire(events: &[ClockEvent]) -> Vec<wire_types::ClockEven
                     PauseReason::Other(text) => wire_types::PauseReason::Other(text.clone()),
                 }),
                 ClockChange::Resumed => wire_types::ClockChange::Resumed,
-                ClockChange::Extended(x) => wire_types::ClockChange::Extended(wire_types::Extension {
-                    days: x.days,
-                    notice_given: x.notice_given,
-                }),
+                ClockChange::Extended(x) => {
+                    wire_types::ClockChange::Extended(wire_types::Extension {
+                        days: x.days,
+                        notice_given: x.notice_given,
+                    })
+                }
                 ClockChange::NewFacts => wire_types::ClockChange::NewFacts,
             },
         })
@@ -377,7 +379,10 @@ fn text_field(what: &str, text: &str) -> Result<(), String> {
     if text.trim().is_empty() {
         Err(format!("{what} is empty"))
     } else if text.len() > MAX_TEXT {
-        Err(format!("{what} is {} bytes long (limit {MAX_TEXT})", text.len()))
+        Err(format!(
+            "{what} is {} bytes long (limit {MAX_TEXT})",
+            text.len()
+        ))
     } else {
         Ok(())
     }
@@ -429,15 +434,26 @@ pub(crate) fn deadlines_from_wire(
 }
 
 /// Converts and checks missing elements: each needs a code, a message and a rule.
-pub(crate) fn missing_from_wire(list: Vec<wire::MissingElement>) -> Result<Vec<MissingElement>, String> {
+pub(crate) fn missing_from_wire(
+    list: Vec<wire::MissingElement>,
+) -> Result<Vec<MissingElement>, String> {
     if list.len() > MAX_MISSING {
-        return Err(format!("{} missing elements (limit {MAX_MISSING})", list.len()));
+        return Err(format!(
+            "{} missing elements (limit {MAX_MISSING})",
+            list.len()
+        ));
     }
     list.into_iter()
         .map(|m| {
             text_field("a missing element's code", &m.code)?;
-            text_field(&format!("the message of missing element {:?}", m.code), &m.message)?;
-            text_field(&format!("the rule of missing element {:?}", m.code), &m.rule)?;
+            text_field(
+                &format!("the message of missing element {:?}", m.code),
+                &m.message,
+            )?;
+            text_field(
+                &format!("the rule of missing element {:?}", m.code),
+                &m.rule,
+            )?;
             Ok(MissingElement {
                 code: m.code,
                 message: m.message,

@@ -50,7 +50,9 @@ pub enum HostError {
         source: std::io::Error,
     },
     /// The `.wasm` bytes are not the ones the manifest pins.
-    #[error("the component's sha256 is {actual}, the manifest says {expected}: rebuild or fix the manifest")]
+    #[error(
+        "the component's sha256 is {actual}, the manifest says {expected}: rebuild or fix the manifest"
+    )]
     HashMismatch {
         /// Digest of the bytes given.
         actual: String,
@@ -71,7 +73,7 @@ pub enum HostError {
     /// The component imports an interface the sandbox does not grant.
     #[error(
         "the component imports `{interface}`, which plugins may not use: remove the code that \
-         needs it (file, network or HTTP access) and rebuild"
+         needs it (files, network, HTTP, or the system clock: use the host's now()) and rebuild"
     )]
     ForbiddenImport {
         /// The full import name, e.g. `wasi:sockets/tcp@0.2.6`.
@@ -89,13 +91,17 @@ pub enum HostError {
         interface: String,
     },
     /// The bytes are not a component Wasmtime can compile.
-    #[error("the .wasm is not a valid WebAssembly component ({reason}): build it with --target wasm32-wasip2")]
+    #[error(
+        "the .wasm is not a valid WebAssembly component ({reason}): build it with --target wasm32-wasip2"
+    )]
     Compile {
         /// Wasmtime's explanation.
         reason: String,
     },
     /// The component compiled but cannot be instantiated against its world.
-    #[error("the component does not instantiate against the {world} world ({reason}): rebuild it with the current redress-sdk")]
+    #[error(
+        "the component does not instantiate against the {world} world ({reason}): rebuild it with the current redress-sdk"
+    )]
     Instantiate {
         /// The world it was checked against.
         world: &'static str,
@@ -138,7 +144,11 @@ pub enum HostError {
 }
 
 impl HostError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         HostError::Io {
             action,
             path: path.into(),

@@ -23,7 +23,9 @@ use crate::manifest::{Capability, Manifest, PluginKind, wit_compatible};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::registry::{PluginState, Registry, StateFile};
 use crate::sandbox::bindings::CompliancePluginPre;
-use crate::sandbox::{HOST_WIT_VERSION, Sandbox, SandboxLimits, State, check_exports, check_imports};
+use crate::sandbox::{
+    HOST_WIT_VERSION, Sandbox, SandboxLimits, State, check_exports, check_imports,
+};
 
 /// What `list` reports about one installed plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +139,12 @@ impl PluginHost {
     /// counter and quarantine cleared). `approve_personal_data` is the
     /// operator's grant of the `personal-data` capability; without it the
     /// plugin never sees personal data even if its manifest asks.
-    pub fn install(&self, wasm: &[u8], manifest_toml: &str, approve_personal_data: bool) -> Result<PluginInfo, HostError> {
+    pub fn install(
+        &self,
+        wasm: &[u8],
+        manifest_toml: &str,
+        approve_personal_data: bool,
+    ) -> Result<PluginInfo, HostError> {
         let manifest = Manifest::parse(manifest_toml)?;
         if !wit_compatible(&HOST_WIT_VERSION, &manifest.wit) {
             return Err(HostError::WitIncompatible {
@@ -198,9 +205,15 @@ impl PluginHost {
     }
 
     /// [`install`](Self::install) from files: the `.wasm` and its `plugin.toml`.
-    pub fn install_files(&self, wasm: &Path, manifest: &Path, approve_personal_data: bool) -> Result<PluginInfo, HostError> {
+    pub fn install_files(
+        &self,
+        wasm: &Path,
+        manifest: &Path,
+        approve_personal_data: bool,
+    ) -> Result<PluginInfo, HostError> {
         let bytes = std::fs::read(wasm).map_err(|e| HostError::io("cannot read", wasm, e))?;
-        let text = std::fs::read_to_string(manifest).map_err(|e| HostError::io("cannot read", manifest, e))?;
+        let text = std::fs::read_to_string(manifest)
+            .map_err(|e| HostError::io("cannot read", manifest, e))?;
         self.install(&bytes, &text, approve_personal_data)
     }
 
@@ -291,20 +304,34 @@ impl PluginHost {
     }
 
     /// Every deadline the complaint must meet under `region`'s rules.
-    pub fn deadlines(&self, region: &str, complaint: &ComplaintView, events: &[ClockEvent]) -> Result<Vec<Deadline>, CallError> {
+    pub fn deadlines(
+        &self,
+        region: &str,
+        complaint: &ComplaintView,
+        events: &[ClockEvent],
+    ) -> Result<Vec<Deadline>, CallError> {
         self.call(region, |plugin, pre| {
-            let wire_complaint = compliance::complaint_to_wire(complaint, plugin.share_personal_data);
+            let wire_complaint =
+                compliance::complaint_to_wire(complaint, plugin.share_personal_data);
             let wire_events = compliance::events_to_wire(events);
-            let answer = self.sandbox.call(&plugin.name, &plugin.config, pre, |store, instance| {
-                instance
-                    .redress_plugin_compliance()
-                    .call_deadlines(store, &wire_complaint, &wire_events)
-            })?;
+            let answer =
+                self.sandbox
+                    .call(&plugin.name, &plugin.config, pre, |store, instance| {
+                        instance.redress_plugin_compliance().call_deadlines(
+                            store,
+                            &wire_complaint,
+                            &wire_events,
+                        )
+                    })?;
             match answer {
-                Ok(list) => compliance::deadlines_from_wire(complaint.received_at, list).map_err(|reason| CallError::Garbage {
-                    plugin: plugin.name.to_string(),
-                    reason,
-                }),
+                Ok(list) => {
+                    compliance::deadlines_from_wire(complaint.received_at, list).map_err(|reason| {
+                        CallError::Garbage {
+                            plugin: plugin.name.to_string(),
+                            reason,
+                        }
+                    })
+                }
                 Err(err) => Err(CallError::Plugin {
                     plugin: plugin.name.to_string(),
                     kind: compliance::error_kind_from_wire(err.kind),
@@ -315,15 +342,25 @@ impl PluginHost {
     }
 
     /// What the final response lacks under `region`'s rules; empty when complete.
-    pub fn check_closure(&self, region: &str, complaint: &ComplaintView, response: &FinalResponse) -> Result<Vec<MissingElement>, CallError> {
+    pub fn check_closure(
+        &self,
+        region: &str,
+        complaint: &ComplaintView,
+        response: &FinalResponse,
+    ) -> Result<Vec<MissingElement>, CallError> {
         self.call(region, |plugin, pre| {
-            let wire_complaint = compliance::complaint_to_wire(complaint, plugin.share_personal_data);
+            let wire_complaint =
+                compliance::complaint_to_wire(complaint, plugin.share_personal_data);
             let wire_response = compliance::response_to_wire(response);
-            let answer = self.sandbox.call(&plugin.name, &plugin.config, pre, |store, instance| {
-                instance
-                    .redress_plugin_compliance()
-                    .call_check_closure(store, &wire_complaint, &wire_response)
-            })?;
+            let answer =
+                self.sandbox
+                    .call(&plugin.name, &plugin.config, pre, |store, instance| {
+                        instance.redress_plugin_compliance().call_check_closure(
+                            store,
+                            &wire_complaint,
+                            &wire_response,
+                        )
+                    })?;
             compliance::missing_from_wire(answer).map_err(|reason| CallError::Garbage {
                 plugin: plugin.name.to_string(),
                 reason,
@@ -332,12 +369,21 @@ impl PluginHost {
     }
 
     /// How long the complaint's records must be kept under `region`'s rules.
-    pub fn retention(&self, region: &str, complaint: &ComplaintView) -> Result<RetentionPeriod, CallError> {
+    pub fn retention(
+        &self,
+        region: &str,
+        complaint: &ComplaintView,
+    ) -> Result<RetentionPeriod, CallError> {
         self.call(region, |plugin, pre| {
-            let wire_complaint = compliance::complaint_to_wire(complaint, plugin.share_personal_data);
-            let answer = self.sandbox.call(&plugin.name, &plugin.config, pre, |store, instance| {
-                instance.redress_plugin_compliance().call_retention(store, &wire_complaint)
-            })?;
+            let wire_complaint =
+                compliance::complaint_to_wire(complaint, plugin.share_personal_data);
+            let answer =
+                self.sandbox
+                    .call(&plugin.name, &plugin.config, pre, |store, instance| {
+                        instance
+                            .redress_plugin_compliance()
+                            .call_retention(store, &wire_complaint)
+                    })?;
             compliance::retention_from_wire(answer).map_err(|reason| CallError::Garbage {
                 plugin: plugin.name.to_string(),
                 reason,
@@ -357,7 +403,9 @@ impl PluginHost {
             find_region(&active, region).cloned()
         };
         let Some(plugin) = plugin else {
-            return Err(CallError::NoPlugin { region: region.to_owned() });
+            return Err(CallError::NoPlugin {
+                region: region.to_owned(),
+            });
         };
         let ready = match (&plugin.unavailable, &plugin.pre) {
             (None, Some(pre)) => Ok(pre),
@@ -415,9 +463,14 @@ impl PluginHost {
                 return Ok(None);
             }
             entry.consecutive_failures = entry.consecutive_failures.saturating_add(1);
-            plugin.failures.store(entry.consecutive_failures, Ordering::Relaxed);
+            plugin
+                .failures
+                .store(entry.consecutive_failures, Ordering::Relaxed);
             if entry.consecutive_failures >= threshold && entry.quarantined.is_none() {
-                let reason = format!("quarantined after {} consecutive failed calls; the last: {err}", entry.consecutive_failures);
+                let reason = format!(
+                    "quarantined after {} consecutive failed calls; the last: {err}",
+                    entry.consecutive_failures
+                );
                 entry.quarantined = Some(reason.clone());
                 return Ok(Some(reason));
             }
@@ -430,11 +483,17 @@ impl PluginHost {
                 self.rebuild(&registry);
             }
             Ok(None) => {}
-            Err(err) => tracing::error!(plugin = %plugin.name, error = %err, "cannot persist the plugin's failure counter"),
+            Err(err) => {
+                tracing::error!(plugin = %plugin.name, error = %err, "cannot persist the plugin's failure counter")
+            }
         }
     }
 
-    fn change_state(&self, name: &str, change: impl FnOnce(&mut PluginState)) -> Result<(), HostError> {
+    fn change_state(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut PluginState),
+    ) -> Result<(), HostError> {
         let mut registry = lock(&self.registry);
         registry.update(|state| {
             let entry = state
@@ -482,7 +541,10 @@ impl PluginHost {
         check_imports(self.sandbox.engine(), &component)?;
         check_exports(self.sandbox.engine(), &component, manifest.kind)?;
         let pre = match manifest.kind {
-            PluginKind::Compliance => Some(self.sandbox.prepare_compliance(&manifest.name, &component)?),
+            PluginKind::Compliance => Some(
+                self.sandbox
+                    .prepare_compliance(&manifest.name, &component)?,
+            ),
             _ => None,
         };
         Ok(Compiled {
@@ -492,14 +554,21 @@ impl PluginHost {
     }
 
     /// Loads one plugin's active version, from the cache when its digest matches.
-    fn load(&self, registry: &Registry, name: &str, state: &PluginState) -> Result<(Manifest, Compiled), HostError> {
+    fn load(
+        &self,
+        registry: &Registry,
+        name: &str,
+        state: &PluginState,
+    ) -> Result<(Manifest, Compiled), HostError> {
         let text = registry
             .read_manifest(name, &state.active_version)?
-            .ok_or_else(|| HostError::io(
-                "cannot find",
-                registry.version_dir(name, &state.active_version),
-                std::io::ErrorKind::NotFound.into(),
-            ))?;
+            .ok_or_else(|| {
+                HostError::io(
+                    "cannot find",
+                    registry.version_dir(name, &state.active_version),
+                    std::io::ErrorKind::NotFound.into(),
+                )
+            })?;
         let manifest = Manifest::parse(&text)?;
         let key = (name.to_owned(), manifest.version.clone());
         if let Some(hit) = lock(&self.compiled).get(&key)
@@ -537,7 +606,8 @@ impl PluginHost {
                         version: manifest.version.clone(),
                         config: Arc::new(manifest.config.clone()),
                         pre: compiled.pre,
-                        share_personal_data: entry.personal_data_approved && manifest.requests(Capability::PersonalData),
+                        share_personal_data: entry.personal_data_approved
+                            && manifest.requests(Capability::PersonalData),
                         unavailable,
                         failures: AtomicU32::new(entry.consecutive_failures),
                         manifest,
@@ -584,8 +654,12 @@ fn info_of(registry: &Registry, active: &Active, name: &str, state: &PluginState
             .unwrap_or_else(|| Version::new(0, 0, 0)),
         installed_versions: registry.installed_versions(name),
         kind: loaded.map(|p| p.manifest.kind),
-        regions: loaded.map(|p| p.manifest.regions.clone()).unwrap_or_default(),
-        capabilities: loaded.map(|p| p.manifest.capabilities.clone()).unwrap_or_default(),
+        regions: loaded
+            .map(|p| p.manifest.regions.clone())
+            .unwrap_or_default(),
+        capabilities: loaded
+            .map(|p| p.manifest.capabilities.clone())
+            .unwrap_or_default(),
         personal_data_approved: state.personal_data_approved,
         enabled: state.enabled,
         quarantined: state.quarantined.clone(),

@@ -11,7 +11,7 @@
 //!
 //! Plugins get no file system, network, environment or clock beyond the
 //! host's `now()`: the WASI context they run with is empty, and components
-//! importing sockets or HTTP are refused at install.
+//! importing files, clocks, sockets or HTTP are refused at install.
 
 #![warn(missing_docs)]
 

@@ -162,7 +162,10 @@ impl Manifest {
 
         let version = raw.version.ok_or(ManifestError::Missing("version"))?;
         let version = Version::parse(&version).map_err(|e| {
-            ManifestError::invalid("version", format!("{version:?} is not a semver version: {e}"))
+            ManifestError::invalid(
+                "version",
+                format!("{version:?} is not a semver version: {e}"),
+            )
         })?;
 
         let kind: PluginKind = raw.kind.ok_or(ManifestError::Missing("kind"))?.parse()?;
@@ -177,15 +180,22 @@ impl Manifest {
         let mut seen = Vec::with_capacity(regions.len());
         for region in &regions {
             let valid = (2..=8).contains(&region.len())
-                && region.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
             if !valid {
                 return Err(ManifestError::invalid(
                     "regions",
-                    format!("{region:?} is not a region code (2-8 upper-case letters, digits or '-')"),
+                    format!(
+                        "{region:?} is not a region code (2-8 upper-case letters, digits or '-')"
+                    ),
                 ));
             }
             if seen.contains(region) {
-                return Err(ManifestError::invalid("regions", format!("{region:?} is listed twice")));
+                return Err(ManifestError::invalid(
+                    "regions",
+                    format!("{region:?} is listed twice"),
+                ));
             }
             seen.push(region.clone());
         }
@@ -317,7 +327,10 @@ mod tests {
     #[test]
     fn names_the_faulty_field() {
         let cases = [
-            (text("").replace("kind = \"compliance\"", "kind = \"magic\""), "kind"),
+            (
+                text("").replace("kind = \"compliance\"", "kind = \"magic\""),
+                "kind",
+            ),
             (text("").replace("1.2.3", "one"), "version"),
             (text("").replace("[\"UK\"]", "[]"), "regions"),
             (text("").replace("[\"UK\"]", "[\"uk\"]"), "regions"),
@@ -347,6 +360,9 @@ mod tests {
         assert!(wit_compatible(&host, &Version::new(0, 1, 7)));
         assert!(!wit_compatible(&host, &Version::new(0, 2, 0)));
         assert!(!wit_compatible(&host, &Version::new(1, 1, 0)));
-        assert!(wit_compatible(&Version::new(1, 0, 0), &Version::new(1, 4, 0)));
+        assert!(wit_compatible(
+            &Version::new(1, 0, 0),
+            &Version::new(1, 4, 0)
+        ));
     }
 }

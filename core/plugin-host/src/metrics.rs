@@ -81,7 +81,12 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     fn counters(&self, plugin: &str) -> Arc<Counters> {
-        if let Some(c) = self.plugins.read().unwrap_or_else(|e| e.into_inner()).get(plugin) {
+        if let Some(c) = self
+            .plugins
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(plugin)
+        {
             return Arc::clone(c);
         }
         let mut map = self.plugins.write().unwrap_or_else(|e| e.into_inner());
@@ -89,7 +94,12 @@ impl Metrics {
     }
 
     /// Records one call's outcome and duration.
-    pub(crate) fn record<T>(&self, plugin: &str, elapsed: Duration, outcome: &Result<T, CallError>) {
+    pub(crate) fn record<T>(
+        &self,
+        plugin: &str,
+        elapsed: Duration,
+        outcome: &Result<T, CallError>,
+    ) {
         let c = self.counters(plugin);
         c.calls.fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
@@ -109,7 +119,9 @@ impl Metrics {
     }
 
     pub(crate) fn record_quarantine(&self, plugin: &str) {
-        self.counters(plugin).quarantines.fetch_add(1, Ordering::Relaxed);
+        self.counters(plugin)
+            .quarantines
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self, pooling_allocator: bool) -> MetricsSnapshot {

@@ -102,7 +102,8 @@ pub(crate) struct Registry {
 impl Registry {
     /// Opens (creating if needed) the plugins directory and reads its state.
     pub(crate) fn open(dir: &Path) -> Result<Registry, HostError> {
-        fs::create_dir_all(dir).map_err(|e| HostError::io("cannot create the plugins directory", dir, e))?;
+        fs::create_dir_all(dir)
+            .map_err(|e| HostError::io("cannot create the plugins directory", dir, e))?;
         let mut registry = Registry {
             dir: dir.to_owned(),
             state: StateFile::default(),
@@ -152,7 +153,10 @@ impl Registry {
 
     /// Applies `change` to the freshest state and writes it back atomically.
     /// Nothing is written when `change` fails.
-    pub(crate) fn update<T>(&mut self, change: impl FnOnce(&mut StateFile) -> Result<T, HostError>) -> Result<T, HostError> {
+    pub(crate) fn update<T>(
+        &mut self,
+        change: impl FnOnce(&mut StateFile) -> Result<T, HostError>,
+    ) -> Result<T, HostError> {
         self.refresh()?;
         let mut next = self.state.clone();
         let out = change(&mut next)?;
@@ -172,7 +176,13 @@ impl Registry {
 
     /// Stores a version's component and manifest; the manifest goes last, so a
     /// version directory with a manifest always has its component.
-    pub(crate) fn write_version(&self, name: &str, version: &str, wasm: &[u8], manifest: &str) -> Result<(), HostError> {
+    pub(crate) fn write_version(
+        &self,
+        name: &str,
+        version: &str,
+        wasm: &[u8],
+        manifest: &str,
+    ) -> Result<(), HostError> {
         let dir = self.version_dir(name, version);
         fs::create_dir_all(&dir).map_err(|e| HostError::io("cannot create", &dir, e))?;
         write_atomic(&dir.join(WASM_FILE), wasm)?;
@@ -180,7 +190,11 @@ impl Registry {
     }
 
     /// The manifest text of a stored version, or `None` if it is not stored.
-    pub(crate) fn read_manifest(&self, name: &str, version: &str) -> Result<Option<String>, HostError> {
+    pub(crate) fn read_manifest(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<String>, HostError> {
         let path = self.version_dir(name, version).join(MANIFEST_FILE);
         match fs::read_to_string(&path) {
             Ok(text) => Ok(Some(text)),
@@ -202,7 +216,12 @@ impl Registry {
             .flatten()
             .flatten()
             .filter(|entry| entry.path().join(MANIFEST_FILE).is_file())
-            .filter_map(|entry| entry.file_name().to_str().and_then(|v| semver::Version::parse(v).ok()))
+            .filter_map(|entry| {
+                entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|v| semver::Version::parse(v).ok())
+            })
             .collect();
         versions.sort();
         versions

@@ -16,7 +16,10 @@ use std::time::Duration;
 
 use semver::Version;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    StoreLimits, StoreLimitsBuilder, Trap,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::error::{CallError, HostError};
@@ -81,7 +84,12 @@ struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let allowed = self.inner.memory_growing(current, desired, maximum)?;
         if !allowed {
             self.memory_refused = true;
@@ -89,7 +97,12 @@ impl ResourceLimiter for Limiter {
         Ok(allowed)
     }
 
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         self.inner.table_growing(current, desired, maximum)
     }
 
@@ -174,12 +187,16 @@ fn truncate(text: &mut String, limit: usize) {
 
 /// What a plugin may import. Plugins see the world only through the host
 /// interface; the WASI p2 interfaces below are the ones Rust's std for
-/// wasm32-wasip2 links even when unused (stdio for panics, environment and
-/// exit for the runtime, clocks and random for `HashMap` seeds and
-/// `Instant`, filesystem types and preopens because std's `fs` module is
-/// always linked). They are safe under the empty WASI context: there are no
-/// preopened directories, so filesystem calls have nothing to open, and no
-/// environment or arguments. Sockets and HTTP are never granted.
+/// wasm32-wasip2 links into every component (stdio for panic messages,
+/// environment and exit for the runtime, the I/O streams those use), plus
+/// `wasi:random`, which std's `HashMap` seeding pulls in. Under the empty
+/// WASI context they give nothing away: no environment, no arguments, stdio
+/// closed. The real compliance plugins import exactly `wasi:cli/*` and
+/// `wasi:io/*`.
+///
+/// Refused: `wasi:filesystem/*` (plugins have no files), `wasi:clocks/*`
+/// (time comes from the host's `now()`, so the host can replay and test
+/// plugins), `wasi:sockets/*`, `wasi:http/*`, and anything unknown.
 const ALLOWED_WASI: &[&str] = &[
     "wasi:cli/environment",
     "wasi:cli/exit",
@@ -194,13 +211,9 @@ const ALLOWED_WASI: &[&str] = &[
     "wasi:io/error",
     "wasi:io/poll",
     "wasi:io/streams",
-    "wasi:clocks/wall-clock",
-    "wasi:clocks/monotonic-clock",
     "wasi:random/random",
     "wasi:random/insecure",
     "wasi:random/insecure-seed",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
 ];
 
 /// Interfaces of our own package a plugin may import.
@@ -227,20 +240,32 @@ pub(crate) fn check_imports(engine: &Engine, component: &Component) -> Result<()
                         host: HOST_WIT_VERSION.to_string(),
                     });
                 }
-                None => return Err(HostError::ForbiddenImport { interface: name.to_owned() }),
+                None => {
+                    return Err(HostError::ForbiddenImport {
+                        interface: name.to_owned(),
+                    });
+                }
             }
         }
-        let wasi_p2 = version.as_ref().is_some_and(|v| v.major == 0 && v.minor == 2);
+        let wasi_p2 = version
+            .as_ref()
+            .is_some_and(|v| v.major == 0 && v.minor == 2);
         if wasi_p2 && ALLOWED_WASI.contains(&base) {
             continue;
         }
-        return Err(HostError::ForbiddenImport { interface: name.to_owned() });
+        return Err(HostError::ForbiddenImport {
+            interface: name.to_owned(),
+        });
     }
     Ok(())
 }
 
 /// Checks that the component exports its kind's interface at a compatible version.
-pub(crate) fn check_exports(engine: &Engine, component: &Component, kind: PluginKind) -> Result<(), HostError> {
+pub(crate) fn check_exports(
+    engine: &Engine,
+    component: &Component,
+    kind: PluginKind,
+) -> Result<(), HostError> {
     let wanted = kind.export_interface();
     let found = component.component_type().exports(engine).any(|(name, _)| {
         let (base, version) = split_versioned(name);
@@ -289,7 +314,9 @@ impl Sandbox {
     /// starts the epoch ticker.
     pub(crate) fn new(limits: SandboxLimits) -> Result<Sandbox, HostError> {
         if limits.call_timeout.is_zero() || limits.epoch_tick.is_zero() {
-            return Err(HostError::Engine("call_timeout and epoch_tick must be positive".into()));
+            return Err(HostError::Engine(
+                "call_timeout and epoch_tick must be positive".into(),
+            ));
         }
         let mut config = Config::new();
         config.epoch_interruption(true);
@@ -310,13 +337,15 @@ impl Sandbox {
             }
             Err(err) => {
                 tracing::warn!(allocator = "on-demand", error = %err, "pooling allocator unavailable; allocating plugin instances on demand");
-                let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+                let engine =
+                    Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
                 (engine, false)
             }
         };
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
         CompliancePlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)
             .map_err(|e| HostError::Engine(format!("{e:#}")))?;
 
@@ -339,7 +368,11 @@ impl Sandbox {
 
         // One tick more than the timeout covers, so a call always gets at
         // least its full allowance whatever the ticker's phase.
-        let deadline_ticks = limits.call_timeout.as_nanos().div_ceil(limits.epoch_tick.as_nanos()) as u64 + 1;
+        let deadline_ticks = limits
+            .call_timeout
+            .as_nanos()
+            .div_ceil(limits.epoch_tick.as_nanos()) as u64
+            + 1;
         Ok(Sandbox {
             engine,
             linker,
@@ -365,20 +398,30 @@ impl Sandbox {
 
     /// Compiles component bytes.
     pub(crate) fn compile(&self, bytes: &[u8]) -> Result<Component, HostError> {
-        Component::from_binary(&self.engine, bytes).map_err(|e| HostError::Compile { reason: format!("{e:#}") })
+        Component::from_binary(&self.engine, bytes).map_err(|e| HostError::Compile {
+            reason: format!("{e:#}"),
+        })
     }
 
     /// Links a compliance component and instantiates it once under the
     /// limits, proving it runs against this host before it is activated.
-    pub(crate) fn prepare_compliance(&self, plugin: &str, component: &Component) -> Result<CompliancePluginPre<State>, HostError> {
+    pub(crate) fn prepare_compliance(
+        &self,
+        plugin: &str,
+        component: &Component,
+    ) -> Result<CompliancePluginPre<State>, HostError> {
         let refuse = |reason: String| HostError::Instantiate {
             world: "compliance-plugin",
             reason,
         };
-        let pre = self.linker.instantiate_pre(component).map_err(|e| refuse(format!("{e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| refuse(format!("{e:#}")))?;
         let pre = CompliancePluginPre::new(pre).map_err(|e| refuse(format!("{e:#}")))?;
         let mut store = self.store(plugin.into(), Arc::default());
-        pre.instantiate(&mut store).map_err(|e| refuse(format!("{e:#}")))?;
+        pre.instantiate(&mut store)
+            .map_err(|e| refuse(format!("{e:#}")))?;
         Ok(pre)
     }
 
@@ -431,7 +474,13 @@ impl Sandbox {
         call(&mut store, &instance).map_err(|e| self.classify(plugin, &store, e, Phase::Call))
     }
 
-    fn classify(&self, plugin: &str, store: &Store<State>, err: wasmtime::Error, phase: Phase) -> CallError {
+    fn classify(
+        &self,
+        plugin: &str,
+        store: &Store<State>,
+        err: wasmtime::Error,
+        phase: Phase,
+    ) -> CallError {
         let plugin = plugin.to_owned();
         if store.data().limiter.memory_refused {
             return CallError::OutOfMemory {

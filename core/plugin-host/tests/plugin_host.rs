@@ -14,7 +14,9 @@ use redress_plugin_host::{
 };
 use redress_sdk::CompliancePlugin;
 use redress_sdk::testing::{TestHost, local_ms};
-use support::{at, complaint, events_of, install_fixture, limits, manifest, plugins_dir, view_of, wasm};
+use support::{
+    at, complaint, events_of, install_fixture, limits, manifest, plugins_dir, view_of, wasm,
+};
 
 fn open(dir: &std::path::Path) -> PluginHost {
     PluginHost::open(dir, limits()).expect("plugin host opens")
@@ -39,7 +41,9 @@ fn uk_plugin_deadlines_match_the_native_rules() {
     let host = open(dir.path());
     let wasm = wasm::uk_fca();
     let text = manifest("uk-fca", "0.1.0", &["UK"], &wasm, "");
-    let info = host.install(&wasm, &text, false).expect("UK plugin installs");
+    let info = host
+        .install(&wasm, &text, false)
+        .expect("UK plugin installs");
     assert!(info.serving());
 
     let received = local_ms("Europe/London", "2025-03-14 16:30");
@@ -47,7 +51,7 @@ fn uk_plugin_deadlines_match_the_native_rules() {
     plain.tags = vec![];
     let mut payments = plain.clone();
     payments.tags = vec!["payment-services".into()];
-    let events = vec![
+    let events = [
         redress_sdk::ClockEvent {
             at: local_ms("Europe/London", "2025-03-18 09:00"),
             change: redress_sdk::ClockChange::Paused(redress_sdk::PauseReason::AwaitingCustomer),
@@ -58,8 +62,13 @@ fn uk_plugin_deadlines_match_the_native_rules() {
         },
     ];
     let native_host = TestHost::at(local_ms("Europe/London", "2025-04-01 12:00"));
-    for (complaint, events) in [(&plain, &[][..]), (&payments, &[][..]), (&plain, &events[..])] {
-        let native = UkFca::deadlines(&native_host, complaint, events).expect("native rules answer");
+    for (complaint, events) in [
+        (&plain, &[][..]),
+        (&payments, &[][..]),
+        (&plain, &events[..]),
+    ] {
+        let native =
+            UkFca::deadlines(&native_host, complaint, events).expect("native rules answer");
         let hosted = host
             .deadlines("UK", &view_of(complaint), &events_of(events))
             .expect("hosted plugin answers");
@@ -86,12 +95,12 @@ fn uk_plugin_deadlines_match_the_native_rules() {
         &["reasons"],
     );
     let native = UkFca::check_closure(&native_host, &plain, &native_response);
-    let hosted = host.check_closure("UK", &view_of(&plain), &response).expect("closure check");
-    let codes = |v: Vec<String>| v;
-    assert_eq!(
-        codes(native.iter().map(|m| m.code.clone()).collect()),
-        codes(hosted.iter().map(|m| m.code.clone()).collect())
-    );
+    let hosted = host
+        .check_closure("UK", &view_of(&plain), &response)
+        .expect("closure check");
+    let native_codes: Vec<&str> = native.iter().map(|m| m.code.as_str()).collect();
+    let hosted_codes: Vec<&str> = hosted.iter().map(|m| m.code.as_str()).collect();
+    assert_eq!(native_codes, hosted_codes);
     let native = UkFca::retention(&native_host, &plain);
     let hosted = host.retention("uk", &view_of(&plain)).expect("retention");
     assert_eq!(native.keep_for_days, hosted.keep_for_days);
@@ -113,11 +122,16 @@ fn a_runaway_plugin_times_out_and_the_host_keeps_answering() {
     let started = Instant::now();
     let err = host.deadlines("XS", &complaint("XS"), &[]).unwrap_err();
     let took = started.elapsed();
-    assert!(matches!(err, CallError::Timeout { ref plugin, .. } if plugin == "spin"), "{err}");
+    assert!(
+        matches!(err, CallError::Timeout { ref plugin, .. } if plugin == "spin"),
+        "{err}"
+    );
     assert!(took < Duration::from_secs(1), "timed out after {took:?}");
 
     let started = Instant::now();
-    let list = host.deadlines("XG", &complaint("XG"), &[]).expect("good plugin answers");
+    let list = host
+        .deadlines("XG", &complaint("XG"), &[])
+        .expect("good plugin answers");
     assert_eq!(list.len(), 2);
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(host.metrics().plugins["spin"].failures.timeout, 1);
@@ -126,7 +140,16 @@ fn a_runaway_plugin_times_out_and_the_host_keeps_answering() {
 #[test]
 fn a_memory_bomb_is_stopped_at_the_cap() {
     let dir = plugins_dir();
-    let host = open(dir.path());
+    // Filling 64 MiB can take longer than the default 50 ms on a loaded machine; a wide
+    // deadline makes sure the memory cap, not the clock, is what stops the bomb.
+    let host = PluginHost::open(
+        dir.path(),
+        redress_plugin_host::SandboxLimits {
+            call_timeout: Duration::from_secs(10),
+            ..limits()
+        },
+    )
+    .expect("plugin host opens");
     install_fixture(&host, "balloon", "balloon", "XB");
     let err = host.deadlines("XB", &complaint("XB"), &[]).unwrap_err();
     assert!(
@@ -134,7 +157,8 @@ fn a_memory_bomb_is_stopped_at_the_cap() {
         "{err}"
     );
     // The plugin's other functions still work: nothing carried over.
-    host.retention("XB", &complaint("XB")).expect("retention answers after the bomb");
+    host.retention("XB", &complaint("XB"))
+        .expect("retention answers after the bomb");
 }
 
 #[test]
@@ -145,7 +169,8 @@ fn a_panic_is_a_contained_trap() {
     let err = host.deadlines("XP", &complaint("XP"), &[]).unwrap_err();
     assert!(matches!(err, CallError::Trap { .. }), "{err}");
     assert!(err.is_plugin_fault());
-    host.retention("XP", &complaint("XP")).expect("next call runs on a fresh instance");
+    host.retention("XP", &complaint("XP"))
+        .expect("next call runs on a fresh instance");
 }
 
 #[test]
@@ -176,11 +201,19 @@ fn a_plugin_importing_sockets_or_files_is_refused() {
     let host = open(dir.path());
     let wasm = wasm::fixture("forbidden");
     let err = host
-        .install(&wasm, &manifest("forbidden", "1.0.0", &["XF"], &wasm, ""), false)
+        .install(
+            &wasm,
+            &manifest("forbidden", "1.0.0", &["XF"], &wasm, ""),
+            false,
+        )
         .unwrap_err();
     match &err {
         HostError::ForbiddenImport { interface } => {
-            assert!(interface.starts_with("wasi:sockets/"), "{interface}");
+            let refused = ["wasi:sockets/", "wasi:filesystem/", "wasi:clocks/"];
+            assert!(
+                refused.iter().any(|r| interface.starts_with(r)),
+                "{interface}"
+            );
             assert!(err.to_string().contains(interface.as_str()));
         }
         other => panic!("expected a forbidden import, got {other}"),
@@ -196,7 +229,10 @@ fn a_wrong_digest_is_refused() {
     let text = manifest("good", "1.0.0", &["XG"], b"other bytes", "");
     let err = host.install(&wasm, &text, false).unwrap_err();
     assert!(matches!(err, HostError::HashMismatch { .. }), "{err}");
-    assert!(err.to_string().contains("rebuild or fix the manifest"), "{err}");
+    assert!(
+        err.to_string().contains("rebuild or fix the manifest"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -205,12 +241,15 @@ fn an_incompatible_wit_version_is_refused() {
     let host = open(dir.path());
     let wasm = wasm::fixture("good");
     for wit in ["0.2.0", "1.0.0"] {
-        let text = manifest("good", "1.0.0", &["XG"], &wasm, "").replace("wit = \"0.1.0\"", &format!("wit = \"{wit}\""));
+        let text = manifest("good", "1.0.0", &["XG"], &wasm, "")
+            .replace("wit = \"0.1.0\"", &format!("wit = \"{wit}\""));
         let err = host.install(&wasm, &text, false).unwrap_err();
         assert!(matches!(err, HostError::WitIncompatible { .. }), "{err}");
     }
-    let text = manifest("good", "1.0.0", &["XG"], &wasm, "").replace("wit = \"0.1.0\"", "wit = \"0.1.9\"");
-    host.install(&wasm, &text, false).expect("a newer patch of the same minor is compatible");
+    let text =
+        manifest("good", "1.0.0", &["XG"], &wasm, "").replace("wit = \"0.1.0\"", "wit = \"0.1.9\"");
+    host.install(&wasm, &text, false)
+        .expect("a newer patch of the same minor is compatible");
 }
 
 #[test]
@@ -226,7 +265,10 @@ fn five_consecutive_failures_quarantine_until_enabled() {
     host.retention("XP", &c).expect("retention succeeds");
     assert_eq!(host.info("panic").unwrap().consecutive_failures, 0);
     for _ in 0..5 {
-        assert!(matches!(host.deadlines("XP", &c, &[]), Err(CallError::Trap { .. })));
+        assert!(matches!(
+            host.deadlines("XP", &c, &[]),
+            Err(CallError::Trap { .. })
+        ));
     }
     let info = host.info("panic").unwrap();
     assert!(info.quarantined.is_some(), "{info:?}");
@@ -257,9 +299,15 @@ fn disable_and_remove() {
     host.enable("good").unwrap();
     host.retention("XG", &complaint("XG")).unwrap();
     host.remove("good").unwrap();
-    assert!(matches!(host.retention("XG", &complaint("XG")), Err(CallError::NoPlugin { .. })));
+    assert!(matches!(
+        host.retention("XG", &complaint("XG")),
+        Err(CallError::NoPlugin { .. })
+    ));
     assert!(!dir.path().join("good").exists());
-    assert!(matches!(host.remove("good"), Err(HostError::UnknownPlugin(_))));
+    assert!(matches!(
+        host.remove("good"),
+        Err(HostError::UnknownPlugin(_))
+    ));
 }
 
 #[test]
@@ -268,9 +316,17 @@ fn a_region_has_one_plugin_and_a_version_one_component() {
     let host = open(dir.path());
     install_fixture(&host, "good", "good", "XG");
     let wasm = wasm::fixture("panic");
-    let err = host.install(&wasm, &manifest("other", "1.0.0", &["XG"], &wasm, ""), false).unwrap_err();
+    let err = host
+        .install(
+            &wasm,
+            &manifest("other", "1.0.0", &["XG"], &wasm, ""),
+            false,
+        )
+        .unwrap_err();
     assert!(matches!(err, HostError::RegionTaken { .. }), "{err}");
-    let err = host.install(&wasm, &manifest("good", "1.0.0", &["XG"], &wasm, ""), false).unwrap_err();
+    let err = host
+        .install(&wasm, &manifest("good", "1.0.0", &["XG"], &wasm, ""), false)
+        .unwrap_err();
     assert!(matches!(err, HostError::VersionConflict { .. }), "{err}");
 }
 
@@ -279,11 +335,20 @@ fn config_reaches_the_plugin() {
     let dir = plugins_dir();
     let host = open(dir.path());
     let wasm = wasm::fixture("good");
-    let text = manifest("good", "1.0.0", &["XG"], &wasm, "[config]\nack-days = \"7\"\n");
+    let text = manifest(
+        "good",
+        "1.0.0",
+        &["XG"],
+        &wasm,
+        "[config]\nack-days = \"7\"\n",
+    );
     host.install(&wasm, &text, false).unwrap();
     let c = complaint("XG");
     let list = host.deadlines("XG", &c, &[]).unwrap();
-    let ack = list.iter().find(|d| d.kind == DeadlineKind::Acknowledge).unwrap();
+    let ack = list
+        .iter()
+        .find(|d| d.kind == DeadlineKind::Acknowledge)
+        .unwrap();
     assert_eq!(ack.due_at, c.received_at + chrono::Duration::days(7));
     assert!(ack.basis.contains("now="), "{}", ack.basis);
 }
@@ -306,10 +371,18 @@ fn personal_data_reaches_only_approved_plugins_that_ask() {
         (asks, false, "personal-data=absent"),
         ("", true, "personal-data=absent"),
     ] {
-        host.install(&wasm, &manifest("good", "1.0.0", &["XG"], &wasm, extra), approve)
-            .unwrap();
+        host.install(
+            &wasm,
+            &manifest("good", "1.0.0", &["XG"], &wasm, extra),
+            approve,
+        )
+        .unwrap();
         let list = host.deadlines("XG", &c, &[]).unwrap();
-        assert!(list[0].basis.contains(expected), "{extra:?} approve={approve}: {}", list[0].basis);
+        assert!(
+            list[0].basis.contains(expected),
+            "{extra:?} approve={approve}: {}",
+            list[0].basis
+        );
     }
 }
 
@@ -327,8 +400,12 @@ fn installing_v2_under_load_swaps_without_failures() {
     let failures = Arc::new(AtomicU64::new(0));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (host, start, installed, failures) =
-                (Arc::clone(&host), Arc::clone(&start), Arc::clone(&installed), Arc::clone(&failures));
+            let (host, start, installed, failures) = (
+                Arc::clone(&host),
+                Arc::clone(&start),
+                Arc::clone(&installed),
+                Arc::clone(&failures),
+            );
             thread::spawn(move || {
                 let c = complaint("XG");
                 let (mut calls, mut v2_calls) = (0u64, 0u64);
@@ -337,11 +414,8 @@ fn installing_v2_under_load_swaps_without_failures() {
                 while !(installed.load(Ordering::SeqCst) && v2_calls >= 50) {
                     match host.deadlines("XG", &c, &[]) {
                         Ok(list) if list[0].rule.contains("FIXTURE-2.0.0") => v2_calls += 1,
-                        Ok(list) => assert!(
-                            !installed.load(Ordering::SeqCst) || calls < 1_000_000,
-                            "{:?}",
-                            list[0].rule
-                        ),
+                        // v1 answers until the swap, and calls in flight may finish on it after.
+                        Ok(list) => assert!(list[0].rule.contains("FIXTURE-1.0.0"), "{}", list[0].rule),
                         Err(e) => {
                             eprintln!("call failed during hot reload: {e}");
                             failures.fetch_add(1, Ordering::SeqCst);
@@ -373,13 +447,21 @@ fn reload_picks_up_an_install_made_by_another_process() {
     assert!(!server.reload().unwrap(), "nothing changed yet");
     let cli = open(dir.path());
     install_fixture(&cli, "good", "good", "XG");
-    assert!(matches!(server.deadlines("XG", &complaint("XG"), &[]), Err(CallError::NoPlugin { .. })));
+    assert!(matches!(
+        server.deadlines("XG", &complaint("XG"), &[]),
+        Err(CallError::NoPlugin { .. })
+    ));
     assert!(server.reload().unwrap());
     assert!(!server.reload().unwrap(), "second reload is a no-op");
-    server.deadlines("XG", &complaint("XG"), &[]).expect("server serves the new plugin");
+    server
+        .deadlines("XG", &complaint("XG"), &[])
+        .expect("server serves the new plugin");
     cli.disable("good").unwrap();
     assert!(server.reload().unwrap());
-    assert!(matches!(server.deadlines("XG", &complaint("XG"), &[]), Err(CallError::Unavailable { .. })));
+    assert!(matches!(
+        server.deadlines("XG", &complaint("XG"), &[]),
+        Err(CallError::Unavailable { .. })
+    ));
 }
 
 #[test]

@@ -26,7 +26,12 @@ pub fn manifest(name: &str, version: &str, regions: &[&str], wasm: &[u8], extra:
 }
 
 /// Installs a fixture component under `name` for `region`.
-pub fn install_fixture(host: &redress_plugin_host::PluginHost, fixture: &str, name: &str, region: &str) {
+pub fn install_fixture(
+    host: &redress_plugin_host::PluginHost,
+    fixture: &str,
+    name: &str,
+    region: &str,
+) {
     let wasm = wasm::fixture(fixture);
     let text = manifest(name, "1.0.0", &[region], &wasm, "");
     host.install(&wasm, &text, false)
