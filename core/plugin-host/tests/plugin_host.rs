@@ -415,7 +415,9 @@ fn installing_v2_under_load_swaps_without_failures() {
                     match host.deadlines("XG", &c, &[]) {
                         Ok(list) if list[0].rule.contains("FIXTURE-2.0.0") => v2_calls += 1,
                         // v1 answers until the swap, and calls in flight may finish on it after.
-                        Ok(list) => assert!(list[0].rule.contains("FIXTURE-1.0.0"), "{}", list[0].rule),
+                        Ok(list) => {
+                            assert!(list[0].rule.contains("FIXTURE-1.0.0"), "{}", list[0].rule)
+                        }
                         Err(e) => {
                             eprintln!("call failed during hot reload: {e}");
                             failures.fetch_add(1, Ordering::SeqCst);
