@@ -20,6 +20,9 @@ pub struct Model {
     pub status: String,
     pub channel: String,
     pub region: String,
+    /// The institution (or legal entity) that received it; with `region`, the
+    /// access-control domain.
+    pub institution: String,
     pub language: String,
     pub product: String,
     pub sub_product: Option<String>,

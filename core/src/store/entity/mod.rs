@@ -6,3 +6,4 @@ pub mod complaint_event;
 pub mod customer;
 pub mod idempotency_key;
 pub mod reference_counter;
+pub mod task;
