@@ -47,7 +47,8 @@ pub struct NewComplaint {
     pub priority: Priority,
     pub assignee: Option<String>,
     pub department: Option<String>,
-    /// When the institution received it; now when absent. Never in the future.
+    /// When the institution received it; now when absent. Never in the future, nor before
+    /// 1970-01-01.
     pub received_at: Option<DateTime<Utc>>,
     /// The customer's IANA time zone, kept for deadlines computed in local time.
     pub customer_time_zone: Option<String>,
@@ -76,8 +77,8 @@ pub struct Filed {
 /// Limits on free text, in characters.
 pub(crate) const NAME_MAX: usize = 255;
 pub(crate) const NARRATIVE_MAX: usize = 50_000;
-const TAG_MAX: usize = 64;
-const TAGS_MAX: usize = 20;
+pub(crate) const TAG_MAX: usize = 64;
+pub(crate) const TAGS_MAX: usize = 20;
 
 struct ValidComplaint {
     customer: Option<customer::ActiveModel>,
@@ -225,6 +226,7 @@ impl Complaints {
     ) -> Result<ValidComplaint, ServiceError> {
         let received_at = input.received_at.unwrap_or(now);
         validate::not_future("received_at", received_at, now)?;
+        validate::not_before_first_day("received_at", received_at)?;
         let amount = input
             .amount_disputed
             .as_ref()

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr, VariantNames};
 use utoipa::{IntoParams, ToSchema};
 
-use super::Complaints;
+use super::filing::NAME_MAX;
 use super::view::ComplaintSummary;
+use super::{Complaints, validate};
 use crate::domain::{Channel, Region, Status};
 use crate::error::ServiceError;
 use crate::store::entity::complaint;
@@ -30,9 +31,9 @@ pub struct ListFilter {
     pub company: Option<String>,
     pub region: Option<Region>,
     pub assignee: Option<String>,
-    /// First day received (UTC), inclusive.
+    /// First day received (UTC), inclusive; 1970-01-01 to 9999-12-31.
     pub received_from: Option<NaiveDate>,
-    /// Last day received (UTC), inclusive.
+    /// Last day received (UTC), inclusive; 1970-01-01 to 9999-12-31.
     pub received_to: Option<NaiveDate>,
     /// Only open complaints past their due date (true) or not past it (false).
     pub overdue: Option<bool>,
@@ -91,7 +92,8 @@ impl Complaints {
     /// A page of complaints matching the filter.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] for a bad limit, cursor, date range or search text.
+    /// [`ServiceError::Invalid`] for a bad limit, cursor, date range, search text, or a text
+    /// filter that is too long or holds control characters.
     pub async fn list(&self, filter: &ListFilter) -> Result<Page, ServiceError> {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
@@ -175,6 +177,16 @@ impl Complaints {
         f: &ListFilter,
         now: DateTime<Utc>,
     ) -> Result<Select<complaint::Entity>, ServiceError> {
+        for (field, value) in [
+            ("product", &f.product),
+            ("issue", &f.issue),
+            ("company", &f.company),
+            ("assignee", &f.assignee),
+        ] {
+            if let Some(value) = value {
+                validate::parameter_text(field, value, NAME_MAX)?;
+            }
+        }
         let mut select = complaint::Entity::find();
         let exact = [
             (
@@ -199,7 +211,15 @@ impl Complaints {
                 select = select.filter(column.eq(value));
             }
         }
-        if let (Some(from), Some(to)) = (f.received_from, f.received_to)
+        let from = f
+            .received_from
+            .map(|d| validate::day_in_range("received_from", d))
+            .transpose()?;
+        let to = f
+            .received_to
+            .map(|d| validate::day_in_range("received_to", d))
+            .transpose()?;
+        if let (Some(from), Some(to)) = (from, to)
             && from > to
         {
             return Err(ServiceError::invalid(
@@ -208,12 +228,16 @@ impl Complaints {
                 "received_from is after received_to",
             ));
         }
-        if let Some(from) = f.received_from {
+        if let Some(from) = from {
             select = select.filter(complaint::Column::ReceivedAt.gte(start_of(from)));
         }
-        if let Some(to) = f.received_to {
-            select =
-                select.filter(complaint::Column::ReceivedAt.lt(start_of(to) + Duration::days(1)));
+        if let Some(to) = to {
+            // Past the last day nothing is stored (no date lies in the future), so that bound
+            // is left out rather than compared: SQLite compares times as text, and a
+            // five-digit year sorts before a four-digit one.
+            if let Some(end) = to.succ_opt().filter(|d| *d <= validate::LAST_DAY) {
+                select = select.filter(complaint::Column::ReceivedAt.lt(start_of(end)));
+            }
         }
         if let Some(overdue) = f.overdue {
             let open = complaint::Column::Status.is_in(Status::OPEN.map(Status::as_str));
@@ -230,13 +254,7 @@ impl Complaints {
             };
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            if q.chars().count() > QUERY_MAX {
-                return Err(ServiceError::invalid(
-                    "q",
-                    "too_long",
-                    format!("q is longer than {QUERY_MAX} characters"),
-                ));
-            }
+            validate::parameter_text("q", q, QUERY_MAX)?;
             select = select.filter(narrative_matches(self.db.get_database_backend(), q)?);
         }
         Ok(select)

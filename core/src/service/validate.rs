@@ -1,6 +1,6 @@
 //! Field checks shared by the use cases; each failure names the field it concerns.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
 use crate::domain::Money;
 use crate::domain::money::MoneyInput;
@@ -33,6 +33,13 @@ pub fn optional_text(
             Ok(Some(v.to_owned()))
         }
     }
+}
+
+/// A query parameter matched as given: checked for length and control characters but not
+/// trimmed, since it is compared with stored values exactly. PostgreSQL refuses a NUL in
+/// text, so one must never reach the query.
+pub fn parameter_text(field: &str, value: &str, max: usize) -> Result<(), ServiceError> {
+    check_length(field, value, max)
 }
 
 fn check_length(field: &str, value: &str, max: usize) -> Result<(), ServiceError> {
@@ -68,6 +75,36 @@ pub fn not_future(field: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<
     Ok(())
 }
 
+/// The first day Redress stores or searches. No complaint it handles is older, and the floor
+/// keeps every date inside both databases' range and every reference year at four digits.
+pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a calendar day");
+/// The last day a date filter may name, the last of four-digit years.
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a calendar day");
+
+/// A time no earlier than [`FIRST_DAY`].
+pub fn not_before_first_day(field: &str, at: DateTime<Utc>) -> Result<(), ServiceError> {
+    if at < FIRST_DAY.and_time(NaiveTime::MIN).and_utc() {
+        return Err(ServiceError::invalid(
+            field,
+            "too_early",
+            format!("{field} lies before {FIRST_DAY}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A day a date filter may name: from [`FIRST_DAY`] to [`LAST_DAY`].
+pub fn day_in_range(field: &str, day: NaiveDate) -> Result<NaiveDate, ServiceError> {
+    if !(FIRST_DAY..=LAST_DAY).contains(&day) {
+        return Err(ServiceError::invalid(
+            field,
+            "out_of_range",
+            format!("{field} must lie between {FIRST_DAY} and {LAST_DAY}"),
+        ));
+    }
+    Ok(day)
+}
+
 pub fn money(field: &str, input: &MoneyInput) -> Result<Money, ServiceError> {
     Money::parse(input).map_err(|e| ServiceError::invalid(field, "invalid_amount", e.to_string()))
 }
@@ -88,8 +125,18 @@ pub fn time_zone(field: &str, value: Option<&str>) -> Result<Option<String>, Ser
         })
 }
 
+/// The longest language tag stored (the column's width).
+const LANGUAGE_MAX: usize = 16;
+
 /// A BCP 47 language tag of the simple kind complaints carry: `en`, `zh-Hans`, `en-GB`.
 pub fn language(field: &str, value: &str) -> Result<String, ServiceError> {
+    if value.trim().len() > LANGUAGE_MAX {
+        return Err(ServiceError::invalid(
+            field,
+            "too_long",
+            format!("{field} is longer than {LANGUAGE_MAX} characters"),
+        ));
+    }
     let mut parts = value.trim().split('-');
     let primary = parts.next().unwrap_or_default();
     let primary_ok =

@@ -8,6 +8,7 @@ mod compliance;
 mod filing;
 mod guest;
 mod import;
+mod input_limits;
 mod lifecycle;
 mod listing;
 mod tracking;
