@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::dates;
 use crate::domain::{Channel, ResponseCategory, Status};
-use crate::service::validate;
+use crate::service::{TAG_MAX, TAGS_MAX, validate};
 
 /// The columns of a CFPB export, whatever the header calls them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,10 +147,14 @@ pub struct ImportRow {
 }
 
 const TEXT_MAX: usize = 255;
+/// The column's width: five digits, ZIP+4 with its dash, or a masked code.
+const ZIP_MAX: usize = 16;
 
 impl Record {
-    /// Checks the row and maps CFPB values onto the complaint model. The reason for a refusal
-    /// names the column and never quotes free text, which may hold personal data.
+    /// Checks the row and maps CFPB values onto the complaint model, each field against the
+    /// limits of its column, so that one bad row is refused alone instead of failing the
+    /// batch it would be written in. The reason for a refusal names the column and the
+    /// problem, never the value: any cell may hold personal data.
     pub fn into_row(
         self,
         now: DateTime<Utc>,
@@ -167,24 +171,19 @@ impl Record {
 
         let external_id = required(Field::ComplaintId)?;
         if external_id.len() > 20 || !external_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("Complaint ID {external_id:?} is not a number"));
+            return Err("Complaint ID is not a number".into());
         }
-        let received_at = date(&self, Field::DateReceived)?.ok_or("Date received is empty")?;
-        if received_at > now {
-            return Err("Date received lies in the future".into());
-        }
-        let sent_to_company_at = date(&self, Field::DateSent)?;
+        let received_at = date(&self, Field::DateReceived, now)?.ok_or("Date received is empty")?;
+        let sent_to_company_at = date(&self, Field::DateSent, now)?;
         let channel = match self.get(Field::SubmittedVia) {
             None => Channel::Web,
-            Some(via) => Channel::from_cfpb(via)
-                .ok_or_else(|| format!("Submitted via {via:?} is not a known channel"))?,
+            Some(via) => Channel::from_cfpb(via).ok_or("Submitted via is not a known channel")?,
         };
         let response_category = self
             .get(Field::CompanyResponse)
             .map(|r| {
-                r.parse::<ResponseCategory>().map_err(|_| {
-                    format!("Company response to consumer {r:?} is not a CFPB response category")
-                })
+                r.parse::<ResponseCategory>()
+                    .map_err(|_| "Company response to consumer is not a CFPB response category")
             })
             .transpose()?;
         let status = match response_category {
@@ -218,17 +217,12 @@ impl Record {
                 2_000,
             )?,
             consumer_state: text(Field::State, self.get(Field::State), 8)?,
-            consumer_zip: self.get(Field::ZipCode).map(restore_zip),
-            tags: self
-                .get(Field::Tags)
-                .map(|t| {
-                    t.split(',')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            consumer_zip: text(
+                Field::ZipCode,
+                self.get(Field::ZipCode).map(restore_zip).as_deref(),
+                ZIP_MAX,
+            )?,
+            tags: tags(self.get(Field::Tags))?,
             consumer_consent: text(Field::Consent, self.get(Field::Consent), 64)?,
             due_at: sent_to_company_at.unwrap_or(received_at) + response_time,
             received_at,
@@ -241,13 +235,40 @@ impl Record {
     }
 }
 
-fn date(record: &Record, field: Field) -> Result<Option<DateTime<Utc>>, String> {
-    record
-        .get(field)
-        .map(|v| {
-            dates::parse(v).ok_or_else(|| format!("{} {v:?} is not a date", field.public_name()))
+/// A date column: readable, not in the future, and not before the first day Redress keeps.
+fn date(
+    record: &Record,
+    field: Field,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, String> {
+    let Some(value) = record.get(field) else {
+        return Ok(None);
+    };
+    let name = field.public_name();
+    let at = dates::parse(value).ok_or_else(|| format!("{name} is not a date"))?;
+    if at > now {
+        return Err(format!("{name} lies in the future"));
+    }
+    validate::not_before_first_day(name, at).map_err(|e| e.to_string())?;
+    Ok(Some(at))
+}
+
+/// `Older American, Servicemember`: each tag checked as the API checks a filed one.
+fn tags(value: Option<&str>) -> Result<Vec<String>, String> {
+    let tags: Vec<&str> = value
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect()
         })
-        .transpose()
+        .unwrap_or_default();
+    if tags.len() > TAGS_MAX {
+        return Err(format!("Tags holds more than {TAGS_MAX} tags"));
+    }
+    tags.into_iter()
+        .map(|t| validate::required_text("Tags", t, TAG_MAX).map_err(|e| e.to_string()))
+        .collect()
 }
 
 fn yes_no(value: &str) -> Option<bool> {
@@ -323,6 +344,57 @@ mod tests {
                 .unwrap();
             assert_eq!(row.status, status, "{response}");
         }
+    }
+
+    #[test]
+    fn reasons_never_quote_the_cell() {
+        let secret = "Jane Q Customer 4111111111111111";
+        for field in [
+            Field::ComplaintId,
+            Field::DateReceived,
+            Field::DateSent,
+            Field::SubmittedVia,
+            Field::CompanyResponse,
+        ] {
+            let mut fields = minimal();
+            fields.retain(|(f, _)| *f != field);
+            fields.push((field, secret));
+            let reason = record(&fields)
+                .into_row(Utc::now(), Duration::days(15))
+                .unwrap_err();
+            assert!(reason.contains(field.public_name()), "{reason}");
+            assert!(!reason.contains("Jane"), "{reason}");
+            assert!(!reason.contains("4111"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn fields_over_their_column_or_with_nul_are_refused() {
+        for (field, value, expected) in [
+            (Field::ZipCode, "12345-6789-01234-5", "ZIP code"),
+            (Field::ZipCode, "021\0", "ZIP code"),
+            (Field::Tags, "Older American, Service\0member", "Tags"),
+            (Field::State, "Massachusetts", "State"),
+            (Field::Company, "Bank\0of Nowhere", "Company"),
+            (Field::DateReceived, "1969-12-31", "Date received"),
+            (Field::DateSent, "0999-01-01", "Date sent to company"),
+        ] {
+            let mut fields = minimal();
+            fields.retain(|(f, _)| *f != field);
+            fields.push((field, value));
+            let reason = record(&fields)
+                .into_row(Utc::now(), Duration::days(15))
+                .unwrap_err();
+            assert!(reason.starts_with(expected), "{value:?}: {reason}");
+        }
+        let mut long_tag = minimal();
+        let tag = "t".repeat(65);
+        long_tag.push((Field::Tags, &tag));
+        assert!(
+            record(&long_tag)
+                .into_row(Utc::now(), Duration::days(15))
+                .is_err()
+        );
     }
 
     #[test]

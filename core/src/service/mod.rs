@@ -26,7 +26,7 @@ use crate::store::entity::{complaint, complaint_event};
 pub use deadlines::{DeadlineView, DueDeadline, DueFilter};
 pub use events::NewNote;
 pub use filing::{Filed, NewComplaint, NewCustomer};
-pub(crate) use filing::{NARRATIVE_MAX, next_references};
+pub(crate) use filing::{NARRATIVE_MAX, TAG_MAX, TAGS_MAX, next_references};
 pub use query::{CountBy, CountRow, ListFilter, Page};
 pub use transition::TransitionRequest;
 pub use update::ComplaintUpdate;

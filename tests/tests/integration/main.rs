@@ -8,6 +8,7 @@ mod compliance;
 mod filing;
 mod guest;
 mod import;
+mod import_rows;
 mod input_limits;
 mod lifecycle;
 mod listing;
