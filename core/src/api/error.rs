@@ -129,10 +129,10 @@ impl From<ServiceError> for ApiError {
                 )
             },
             ServiceError::Database(db) => {
-                // The database's text can quote values from the request; it stays in the log
-                // at debug level only, and the client gets a generic message.
-                tracing::error!(kind = "database", "storage failure");
-                tracing::debug!(error = %db, "storage failure detail");
+                // The database's text can quote values from the request, so no level of the
+                // log gets it: only the kind of failure and the database's error code.
+                let (kind, code) = storage_failure(&db);
+                tracing::error!(kind, code = code.as_deref(), "storage failure");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",
@@ -141,6 +141,31 @@ impl From<ServiceError> for ApiError {
                 )
             }
         }
+    }
+}
+
+/// What kind of storage failure this is, and the database's own error code (a PostgreSQL
+/// SQLSTATE, an SQLite result code) when it gave one: enough to diagnose, no values.
+fn storage_failure(err: &sea_orm::DbErr) -> (&'static str, Option<String>) {
+    use sea_orm::{DbErr, RuntimeErr};
+    let code = |runtime: &RuntimeErr| match runtime {
+        RuntimeErr::SqlxError(e) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    };
+    match err {
+        DbErr::ConnectionAcquire(_) => ("connection_acquire", None),
+        DbErr::Conn(e) => ("connection", code(e)),
+        DbErr::Exec(e) => ("execute", code(e)),
+        DbErr::Query(e) => ("query", code(e)),
+        DbErr::RecordNotFound(_) | DbErr::RecordNotInserted | DbErr::RecordNotUpdated => {
+            ("record", None)
+        }
+        DbErr::TryIntoErr { .. } | DbErr::Type(_) | DbErr::Json(_) => ("conversion", None),
+        DbErr::Migration(_) => ("migration", None),
+        _ => ("other", None),
     }
 }
 
@@ -216,4 +241,59 @@ pub fn render_framework_error<B: MessageBody + 'static>(
         HeaderValue::from_static("application/json"),
     );
     Ok(ErrorHandlerResponse::Response(res))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use sea_orm::{DbErr, RuntimeErr};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn storage_failures_log_their_kind_never_the_database_text() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let answers = tracing::subscriber::with_default(subscriber, || {
+            [
+                DbErr::Exec(RuntimeErr::Internal(
+                    "duplicate key value (customer_number)=(Jane Q Customer)".into(),
+                )),
+                DbErr::Query(RuntimeErr::Internal(
+                    "invalid input syntax: \"Jane Q Customer\"".into(),
+                )),
+                DbErr::Custom("Jane Q Customer".into()),
+            ]
+            .map(|e| ApiError::from(ServiceError::Database(e)))
+        });
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(log.matches("storage failure").count(), 3, "{log}");
+        assert!(log.contains("kind=\"execute\""), "{log}");
+        assert!(!log.contains("Jane"), "{log}");
+        for answer in answers {
+            assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(!answer.message.contains("Jane"));
+        }
+    }
 }
