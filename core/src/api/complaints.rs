@@ -8,8 +8,8 @@ use super::AppState;
 use super::body;
 use super::error::{ApiError, ErrorBody};
 use crate::service::{
-    Actor, ComplaintUpdate, ComplaintView, CountBy, CountRow, EventView, ListFilter, NewComplaint,
-    NewNote, Page, TransitionRequest,
+    Actor, ComplaintUpdate, ComplaintView, CountBy, CountRow, EventView, EventsQuery, ListFilter,
+    NewComplaint, NewNote, Page, TransitionRequest,
 };
 
 /// The person or system making the change, for the history. Until staff sign in, callers
@@ -206,12 +206,35 @@ pub async fn note(
     Ok(HttpResponse::Created().json(state.complaints.add_note(&id, note, &actor(&req)?).await?))
 }
 
-/// The complaint's history, oldest first.
+/// The complaint's history, oldest first, a page at a time. When more follows, the `Link`
+/// header names the next page (`rel="next"`, with `after` set to the last event's id).
 #[utoipa::path(
     get, path = "/v1/complaints/{id}/events", tag = "complaints",
-    params(("id" = String, Path, description = "Internal id or reference")),
-    responses((status = 200, body = Vec<EventView>), (status = 404, body = ErrorBody))
+    params(("id" = String, Path, description = "Internal id or reference"), EventsQuery),
+    responses(
+        (status = 200, body = Vec<EventView>, headers(
+            ("Link" = String, description = "`<...?after=ID&limit=N>; rel=\"next\"` when more events follow; absent on the last page")
+        )),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+    )
 )]
-pub async fn events(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.complaints.events(&id).await?))
+pub async fn events(
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let query: EventsQuery = body::query(&req)?;
+    let page = state.complaints.events(&id, &query).await?;
+    let mut res = HttpResponse::Ok();
+    if let Some(after) = page.next_after {
+        res.insert_header((
+            actix_web::http::header::LINK,
+            format!(
+                "<{}?after={after}&limit={}>; rel=\"next\"",
+                req.path(),
+                page.limit
+            ),
+        ));
+    }
+    Ok(res.json(page.items))
 }

@@ -2,7 +2,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::view::{ComplaintView, EventView};
 use super::{Actor, Complaints, EventRecord, validate};
@@ -18,8 +18,30 @@ pub struct NewNote {
     pub public: bool,
 }
 
+/// Which part of a complaint's history to read.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Only the events after this event id: the `after` of the previous page's next link.
+    pub after: Option<i64>,
+    /// Page size, 1 to 5,000; 1,000 when absent.
+    pub limit: Option<u64>,
+}
+
+/// One page of history, oldest first.
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub items: Vec<EventView>,
+    /// The page size used.
+    pub limit: u64,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<i64>,
+}
+
 const NOTE_MAX: usize = 10_000;
-/// More history than any real complaint gathers; a bound keeps one answer small.
+const EVENTS_DEFAULT: u64 = 1_000;
+/// A bound keeps one answer small; longer histories are read a page at a time.
 const EVENTS_MAX: u64 = 5_000;
 
 impl Complaints {
@@ -37,19 +59,46 @@ impl Complaints {
         Ok(ComplaintView::build(row, customer, &ctx))
     }
 
-    /// The complaint's history, oldest first.
+    /// A page of the complaint's history, oldest first.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`].
-    pub async fn events(&self, key: &str) -> Result<Vec<EventView>, ServiceError> {
+    /// [`ServiceError::NotFound`]; [`ServiceError::Invalid`] for a bad `after` or `limit`.
+    pub async fn events(&self, key: &str, query: &EventsQuery) -> Result<EventPage, ServiceError> {
+        let limit = query.limit.unwrap_or(EVENTS_DEFAULT);
+        if !(1..=EVENTS_MAX).contains(&limit) {
+            return Err(ServiceError::invalid(
+                "limit",
+                "out_of_range",
+                format!("limit must be between 1 and {EVENTS_MAX}"),
+            ));
+        }
+        let after = query.after.unwrap_or(0);
+        if after < 0 {
+            return Err(ServiceError::invalid(
+                "after",
+                "out_of_range",
+                "after is an event id, never negative",
+            ));
+        }
         let row = self.find(key).await?;
-        let events = complaint_event::Entity::find()
+        let mut events = complaint_event::Entity::find()
             .filter(complaint_event::Column::ComplaintId.eq(row.id))
+            .filter(complaint_event::Column::Id.gt(after))
             .order_by_asc(complaint_event::Column::Id)
-            .limit(EVENTS_MAX)
+            .limit(limit + 1)
             .all(&self.db)
             .await?;
-        Ok(events.into_iter().map(EventView::from).collect())
+        let next_after = if events.len() as u64 > limit {
+            events.truncate(limit as usize);
+            events.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok(EventPage {
+            items: events.into_iter().map(EventView::from).collect(),
+            limit,
+            next_after,
+        })
     }
 
     /// Adds a note.

@@ -24,7 +24,7 @@ use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_event};
 
 pub use deadlines::{DeadlineView, DueDeadline, DueFilter};
-pub use events::NewNote;
+pub use events::{EventPage, EventsQuery, NewNote};
 pub use filing::{Filed, NewComplaint, NewCustomer};
 pub(crate) use filing::{NARRATIVE_MAX, TAG_MAX, TAGS_MAX, next_references};
 pub use query::{CountBy, CountRow, ListFilter, Page};

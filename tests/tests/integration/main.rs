@@ -7,6 +7,7 @@ mod bad_input;
 mod compliance;
 mod filing;
 mod guest;
+mod history;
 mod import;
 mod import_rows;
 mod input_limits;

@@ -1,5 +1,5 @@
 //! The append-only history of a complaint: one row per change, written in the change's
-//! own transaction. Rows are never updated or deleted.
+//! own transaction. Rows are never updated or deleted: database triggers refuse both.
 
 use sea_orm::entity::prelude::*;
 
