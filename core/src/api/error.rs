@@ -101,7 +101,7 @@ impl From<ServiceError> for ApiError {
                 })),
                 ..Self::new(
                     StatusCode::CONFLICT,
-                    "transition_not_allowed",
+                    source.code(),
                     source.to_string(),
                     Some("to".into()),
                 )

@@ -116,12 +116,29 @@ pub enum TransitionError {
     },
     #[error("the reopen window has passed")]
     ReopenWindowPassed { allowed: Vec<Status> },
+    /// The complaint was finished elsewhere and its resolution date is not known (an
+    /// imported CFPB complaint), so the window cannot be checked.
+    #[error(
+        "the complaint has no resolution date (it was closed before it came to Redress), so \
+         the reopen window cannot be checked; file a new complaint instead"
+    )]
+    ReopenWindowUnknown { allowed: Vec<Status> },
 }
 
 impl TransitionError {
     pub fn allowed(&self) -> &[Status] {
         match self {
-            Self::NotAllowed { allowed, .. } | Self::ReopenWindowPassed { allowed } => allowed,
+            Self::NotAllowed { allowed, .. }
+            | Self::ReopenWindowPassed { allowed }
+            | Self::ReopenWindowUnknown { allowed } => allowed,
+        }
+    }
+
+    /// The stable code the API answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotAllowed { .. } | Self::ReopenWindowPassed { .. } => "transition_not_allowed",
+            Self::ReopenWindowUnknown { .. } => "reopen_window_unknown",
         }
     }
 }
@@ -145,6 +162,9 @@ pub fn check(from: Status, to: Status, ctx: &TransitionContext) -> Result<(), Tr
         return Ok(());
     }
     if is_reopen(from, to) {
+        if ctx.resolved_at.is_none() {
+            return Err(TransitionError::ReopenWindowUnknown { allowed });
+        }
         return Err(TransitionError::ReopenWindowPassed { allowed });
     }
     Err(TransitionError::NotAllowed {
@@ -224,6 +244,112 @@ mod tests {
         assert!(matches!(err, TransitionError::ReopenWindowPassed { .. }));
         assert!(err.allowed().is_empty());
         let err = check(Resolved, InProgress, &ctx(Some(57))).unwrap_err();
+        assert_eq!(err.allowed(), &[Closed]);
+    }
+
+    /// Every pair of states, against the lifecycle the project set out: received ->
+    /// acknowledged -> in progress -> waiting on the customer or a department -> resolved
+    /// -> closed, reopen within the window, withdrawn and merged terminal. Written out
+    /// in full rather than derived from the code, so a changed rule shows up here.
+    const ALL: [Status; 9] = [
+        Received,
+        Acknowledged,
+        InProgress,
+        WaitingOnCustomer,
+        WaitingOnDepartment,
+        Resolved,
+        Closed,
+        Withdrawn,
+        Merged,
+    ];
+    /// After the heading, one row per from state and one column per to state, both in the
+    /// order of [`ALL`]. 1 = allowed, R = a reopen (allowed only inside the window),
+    /// . = refused.
+    const TABLE: [&str; 10] = [
+        "from \\ to  | rec ack inp woc wod res clo wit mer",
+        "received    |  .   1   .   .   .   .   .   1   1",
+        "acknowl.    |  .   .   1   .   .   .   .   1   1",
+        "in_progress |  .   .   .   1   1   1   .   1   1",
+        "wait_cust.  |  .   .   1   .   .   1   .   1   1",
+        "wait_dept.  |  .   .   1   .   .   .   .   1   1",
+        "resolved    |  .   .   R   .   .   .   1   .   .",
+        "closed      |  .   .   R   .   .   .   .   .   .",
+        "withdrawn   |  .   .   .   .   .   .   .   .   .",
+        "merged      |  .   .   .   .   .   .   .   .   .",
+    ];
+
+    fn expected(from: usize, to: usize) -> char {
+        let cells = TABLE[from + 1].split_once('|').unwrap().1;
+        cells
+            .split_whitespace()
+            .nth(to)
+            .unwrap()
+            .chars()
+            .next()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_pair_of_states_follows_the_table() {
+        let inside = ctx(Some(1));
+        let outside = ctx(Some(57));
+        let unknown = ctx(None);
+        for (i, &from) in ALL.iter().enumerate() {
+            for (j, &to) in ALL.iter().enumerate() {
+                let cell = expected(i, j);
+                let pair = format!("{from:?} -> {to:?}");
+                let with = |c: &TransitionContext| check(from, to, c);
+                match cell {
+                    '1' => {
+                        assert_eq!(with(&inside), Ok(()), "{pair}");
+                        assert_eq!(with(&outside), Ok(()), "{pair}");
+                        assert_eq!(with(&unknown), Ok(()), "{pair}");
+                    }
+                    'R' => {
+                        assert!(is_reopen(from, to), "{pair}");
+                        assert_eq!(with(&inside), Ok(()), "{pair}");
+                        assert!(
+                            matches!(
+                                with(&outside),
+                                Err(TransitionError::ReopenWindowPassed { .. })
+                            ),
+                            "{pair}"
+                        );
+                        assert!(
+                            matches!(
+                                with(&unknown),
+                                Err(TransitionError::ReopenWindowUnknown { .. })
+                            ),
+                            "{pair}"
+                        );
+                    }
+                    _ => {
+                        let err = with(&inside).expect_err(&pair);
+                        assert!(matches!(err, TransitionError::NotAllowed { .. }), "{pair}");
+                        assert_eq!(err.code(), "transition_not_allowed");
+                    }
+                }
+                // The allowed list of a refusal is exactly the row's allowed cells.
+                if let Err(err) = with(&inside) {
+                    let row: Vec<Status> = (0..ALL.len())
+                        .filter(|&k| expected(i, k) != '.')
+                        .map(|k| ALL[k])
+                        .collect();
+                    let mut allowed = err.allowed().to_vec();
+                    allowed.sort_by_key(|s| ALL.iter().position(|a| a == s));
+                    assert_eq!(allowed, row, "{pair}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_reopen_without_a_resolution_date_is_refused_as_unknown() {
+        let err = check(Closed, InProgress, &ctx(None)).unwrap_err();
+        assert_eq!(err.code(), "reopen_window_unknown");
+        assert!(err.allowed().is_empty());
+        let err = check(Resolved, InProgress, &ctx(None)).unwrap_err();
+        assert_eq!(err.code(), "reopen_window_unknown");
         assert_eq!(err.allowed(), &[Closed]);
     }
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bad_bodies;
 mod bad_input;
 mod compliance;
 mod filing;
@@ -12,5 +13,6 @@ mod import;
 mod import_rows;
 mod input_limits;
 mod lifecycle;
+mod lifecycle_refusals;
 mod listing;
 mod tracking;
