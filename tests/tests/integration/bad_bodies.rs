@@ -16,6 +16,17 @@ fn body(method: &str, uri: &str, payload: impl Into<Vec<u8>>) -> TestRequest {
         .set_payload(payload.into())
 }
 
+/// What is sent, how, where, the body, and the status, code and field expected.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<u8>,
+    u16,
+    &'a str,
+    Option<&'a str>,
+);
+
 async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend) {
     let store = TestStore::new(backend).await;
     let app = store.app().await;
@@ -28,8 +39,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
     let (moves, notes, this) = (moves.as_str(), notes.as_str(), this.as_str());
     let over_limit = vec![b' '; 1024 * 1024 + 1];
 
-    // (what, method, path, body, status, code, field)
-    let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             "POST",

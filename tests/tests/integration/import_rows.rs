@@ -89,7 +89,7 @@ async fn a_row_the_columns_cannot_hold_is_refused_alone_by_line(backend: Backend
         row(9_100_006, &[("State", "Massachusetts")]),                  // line 7
         row(9_100_007, &[("Date received", "1969-12-31")]),             // line 8
         row(9_100_008, &[("Date received", "0999-01-01")]),             // line 9
-        row(9_100_009, &[("ZIP code", "02\0134")]),                     // line 10
+        row(9_100_009, &[("ZIP code", "02\x00134")]),                   // line 10
         row(9_100_010, &[("Tags", &long_tag)]),                         // line 11
         row(9_100_011, &[("Date sent to company", "1960-01-01")]),      // line 12
         row(9_100_012, &[("Sub-issue", "Trouble\0paying")]),            // line 13

@@ -145,12 +145,15 @@ async fn received_at_before_1970_is_refused(backend: Backend) {
     store.finish().await;
 }
 
+/// Puts a value into one field of a filing.
+type SetField = fn(&mut Value, &str);
+
 /// Every free-text input of filing, PATCH, notes and transitions, carrying a NUL.
 async fn nul_in_any_text_input_is_refused_by_name(backend: Backend) {
     let store = TestStore::new(backend).await;
     let app = store.app().await;
     let nul = "before\u{0}after";
-    let filing_fields: [(&str, fn(&mut Value, &str)); 14] = [
+    let filing_fields: [(&str, SetField); 14] = [
         ("product", |b, v| b["product"] = json!(v)),
         ("sub_product", |b, v| b["sub_product"] = json!(v)),
         ("issue", |b, v| b["issue"] = json!(v)),
