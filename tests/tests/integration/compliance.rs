@@ -138,6 +138,17 @@ async fn waiting_on_the_customer_pauses_the_clock(backend: Backend) {
     .await;
     assert_eq!(status, 200, "{paused}");
     assert_eq!(deadline(&paused, "final_response")["paused"], true);
+    // The work queue leaves a paused clock out: its due date is stale until it resumes.
+    let queue = "/v1/deadlines?before=2030-01-01T00:00:00Z";
+    let (status, due) = send(&app, get(queue)).await;
+    assert_eq!(status, 200, "{due}");
+    assert!(
+        due.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["complaint_id"] != id),
+        "paused deadlines listed: {due}"
+    );
     let (status, body) = send(
         &app,
         post_json(
@@ -151,6 +162,18 @@ async fn waiting_on_the_customer_pauses_the_clock(backend: Backend) {
     let (status, resumed) = send(&app, post_json(&clock, &json!({"change": "resumed"}))).await;
     assert_eq!(status, 200, "{resumed}");
     assert_eq!(deadline(&resumed, "final_response")["paused"], false);
+    let (_, due) = send(&app, get(queue)).await;
+    let kinds: Vec<&str> = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["complaint_id"] == id)
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"final_response"),
+        "resumed deadlines missing: {due}"
+    );
     assert!(deadline(&resumed, "final_response")["due_at"].as_str() >= due_before.as_str());
 
     // An extension with notice moves the decision deadline later (15 days to 30).
