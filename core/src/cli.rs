@@ -115,9 +115,19 @@ pub enum PluginCommand {
         /// Folder to create the crate in.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
-        /// Use the SDK from this checkout instead of the published crate.
-        #[arg(long, value_name = "PATH")]
+        /// Depend on the SDK in this directory (`<redress checkout>/sdk`). The default is
+        /// the SDK of the checkout this `redress` was built from, when it is still there.
+        #[arg(long, value_name = "PATH", conflicts_with_all = ["sdk_git", "sdk_version"])]
         sdk_path: Option<PathBuf>,
+        /// Depend on the SDK in this git repository (the Redress repository).
+        #[arg(long, value_name = "URL", conflicts_with = "sdk_version")]
+        sdk_git: Option<String>,
+        /// With --sdk-git: the tag, branch or commit to build against.
+        #[arg(long, value_name = "REV", requires = "sdk_git")]
+        sdk_rev: Option<String>,
+        /// Depend on a version published on crates.io (not yet available).
+        #[arg(long, value_name = "VERSION")]
+        sdk_version: Option<String>,
     },
 }
 
@@ -190,13 +200,18 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
             region,
             dir,
             sdk_path,
+            sdk_git,
+            sdk_rev,
+            sdk_version,
         } => {
-            let sdk = match sdk_path {
-                Some(path) => SdkSource::Path(
+            let sdk = match (sdk_path, sdk_git, sdk_version) {
+                (Some(path), _, _) => SdkSource::Path(
                     std::fs::canonicalize(&path)
                         .with_context(|| format!("cannot find the SDK at {}", path.display()))?,
                 ),
-                None => SdkSource::Version(env!("CARGO_PKG_VERSION").to_owned()),
+                (None, Some(url), _) => SdkSource::Git { url, rev: sdk_rev },
+                (None, None, Some(version)) => SdkSource::Version(version),
+                (None, None, None) => SdkSource::Path(built_from_sdk()?),
             };
             let created = scaffold::create(&dir, &name, &kind, &region, &sdk)?;
             println!("created {}", created.display());
@@ -303,6 +318,19 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
         | PluginCommand::Sign { .. } => {}
     }
     Ok(())
+}
+
+/// The SDK of the checkout this binary was built from: redress-sdk is not on crates.io
+/// yet, so that is the one that matches it.
+fn built_from_sdk() -> anyhow::Result<PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+    std::fs::canonicalize(&path).map_err(|_| {
+        anyhow::anyhow!(
+            "redress-sdk is not published on crates.io yet, and the checkout this redress was \
+             built from is gone: pass --sdk-path <redress checkout>/sdk or --sdk-git <redress \
+             repository URL>"
+        )
+    })
 }
 
 /// Reads the component and its manifest, rewrites the manifest with `change` and writes

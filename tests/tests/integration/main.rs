@@ -7,6 +7,7 @@ mod bad_input;
 mod compliance;
 mod filing;
 mod guest;
+mod hostile;
 mod import;
 mod lifecycle;
 mod listing;
