@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use semver::Version;
@@ -74,6 +74,19 @@ pub struct Answered<T> {
     pub version: Version,
     /// The answer.
     pub value: T,
+}
+
+/// What starting a compliance component costs in a host's sandbox; see
+/// [`PluginHost::cold_start`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColdStart {
+    /// Compiling the `.wasm` to machine code.
+    pub compile: Duration,
+    /// Checking its imports and exports.
+    pub checks: Duration,
+    /// Linking it against the host and instantiating it once, in a store with
+    /// the call limits.
+    pub first_instance: Duration,
 }
 
 /// A compiled, linked version, cached so that state changes do not recompile.
@@ -349,6 +362,61 @@ impl PluginHost {
     /// The limits calls run under.
     pub fn limits(&self) -> &SandboxLimits {
         self.sandbox.limits()
+    }
+
+    /// Times what installing a compliance component does before it can serve,
+    /// in this host's own sandbox (its engine, memory limits and epoch
+    /// deadline): compile, check, link and instantiate once. Nothing is
+    /// installed. For benchmarks and capacity planning.
+    ///
+    /// # Errors
+    ///
+    /// As [`install`](Self::install) would refuse the component.
+    pub fn cold_start(&self, wasm: &[u8]) -> Result<ColdStart, HostError> {
+        let t = Instant::now();
+        let component = self.sandbox.compile(wasm)?;
+        let compile = t.elapsed();
+        let t = Instant::now();
+        check_imports(self.sandbox.engine(), &component)?;
+        check_exports(self.sandbox.engine(), &component, PluginKind::Compliance)?;
+        let checks = t.elapsed();
+        let t = Instant::now();
+        self.sandbox.prepare_compliance("cold-start", &component)?;
+        Ok(ColdStart {
+            compile,
+            checks,
+            first_instance: t.elapsed(),
+        })
+    }
+
+    /// Instantiates `region`'s compliance plugin in a fresh store under the
+    /// call limits, as every call does, without calling it: the fixed part of
+    /// a call's cost. Not counted in the metrics.
+    ///
+    /// # Errors
+    ///
+    /// No plugin, an unavailable one, or a failed instantiation.
+    pub fn instantiate_only(&self, region: &str) -> Result<(), CallError> {
+        let plugin = {
+            let active = self.active.load();
+            find_region(&active, region).cloned()
+        }
+        .ok_or_else(|| CallError::NoPlugin {
+            region: region.to_owned(),
+        })?;
+        let pre = match (&plugin.unavailable, &plugin.pre) {
+            (None, Some(pre)) => pre,
+            (reason, _) => {
+                return Err(CallError::Unavailable {
+                    plugin: plugin.name.to_string(),
+                    reason: reason
+                        .clone()
+                        .unwrap_or_else(|| "the plugin is not a compliance plugin".to_owned()),
+                });
+            }
+        };
+        self.sandbox
+            .call(&plugin.name, &plugin.config, pre, |_, _| Ok(()))
     }
 
     /// The name and version of the compliance plugin serving `region`, if any
