@@ -83,6 +83,26 @@ pub enum PluginCommand {
         #[arg(long)]
         manifest: PathBuf,
     },
+    /// Create an ed25519 publisher key to sign plugins with; prints the public key
+    /// operators add to `plugins.trusted_keys`.
+    Keygen {
+        /// The name hosts will know the key by, e.g. `acme-2026`.
+        #[arg(long)]
+        key_id: String,
+        /// Where to write the secret key; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Sign a component: writes its SHA-256, and an ed25519 signature over that digest,
+    /// the plugin's name and its version, into the manifest.
+    Sign {
+        wasm: PathBuf,
+        #[arg(long)]
+        manifest: PathBuf,
+        /// The secret key file `keygen` wrote.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
     /// Create a plugin crate that builds, tests and installs as it stands.
     New {
         name: String,
@@ -95,9 +115,19 @@ pub enum PluginCommand {
         /// Folder to create the crate in.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
-        /// Use the SDK from this checkout instead of the published crate.
-        #[arg(long, value_name = "PATH")]
+        /// Depend on the SDK in this directory (`<redress checkout>/sdk`). The default is
+        /// the SDK of the checkout this `redress` was built from, when it is still there.
+        #[arg(long, value_name = "PATH", conflicts_with_all = ["sdk_git", "sdk_version"])]
         sdk_path: Option<PathBuf>,
+        /// Depend on the SDK in this git repository (the Redress repository).
+        #[arg(long, value_name = "URL", conflicts_with = "sdk_version")]
+        sdk_git: Option<String>,
+        /// With --sdk-git: the tag, branch or commit to build against.
+        #[arg(long, value_name = "REV", requires = "sdk_git")]
+        sdk_rev: Option<String>,
+        /// Depend on a version published on crates.io (not yet available).
+        #[arg(long, value_name = "VERSION")]
+        sdk_version: Option<String>,
     },
 }
 
@@ -170,13 +200,18 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
             region,
             dir,
             sdk_path,
+            sdk_git,
+            sdk_rev,
+            sdk_version,
         } => {
-            let sdk = match sdk_path {
-                Some(path) => SdkSource::Path(
+            let sdk = match (sdk_path, sdk_git, sdk_version) {
+                (Some(path), _, _) => SdkSource::Path(
                     std::fs::canonicalize(&path)
                         .with_context(|| format!("cannot find the SDK at {}", path.display()))?,
                 ),
-                None => SdkSource::Version(env!("CARGO_PKG_VERSION").to_owned()),
+                (None, Some(url), _) => SdkSource::Git { url, rev: sdk_rev },
+                (None, None, Some(version)) => SdkSource::Version(version),
+                (None, None, None) => SdkSource::Path(built_from_sdk()?),
             };
             let created = scaffold::create(&dir, &name, &kind, &region, &sdk)?;
             println!("created {}", created.display());
@@ -187,8 +222,38 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
             return Ok(());
         }
         PluginCommand::Seal { wasm, manifest } => {
-            let digest = seal(&wasm, &manifest)?;
+            let text = rewrite_manifest(&wasm, &manifest, |text, bytes| {
+                redress_plugin_host::signing::seal_manifest(text, bytes)
+            })?;
+            let digest = redress_plugin_host::Manifest::parse(&text)
+                .map(|m| m.sha256)
+                .unwrap_or_default();
             println!("{}: sha256 = {digest}", manifest.display());
+            return Ok(());
+        }
+        PluginCommand::Keygen { key_id, out } => {
+            let key = redress_plugin_host::PublisherKey::generate(&key_id)?;
+            write_secret(&out, &key.to_file_text())?;
+            let public = key.public_key_base64();
+            println!("secret key written to {} (keep it private)", out.display());
+            println!("public key: {public}");
+            println!("operators trust it with, in redress.toml:");
+            println!("  [plugins.trusted_keys]");
+            println!("  {key_id} = \"{public}\"");
+            return Ok(());
+        }
+        PluginCommand::Sign {
+            wasm,
+            manifest,
+            key,
+        } => {
+            let text = std::fs::read_to_string(&key)
+                .with_context(|| format!("cannot read {}", key.display()))?;
+            let key = redress_plugin_host::PublisherKey::parse(&text)?;
+            rewrite_manifest(&wasm, &manifest, |text, bytes| {
+                key.sign_manifest(text, bytes)
+            })?;
+            println!("{} signed with key {}", manifest.display(), key.key_id());
             return Ok(());
         }
         _ => {}
@@ -247,43 +312,55 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
             host.remove(&name)?;
             println!("{name} removed");
         }
-        PluginCommand::New { .. } | PluginCommand::Seal { .. } => {}
+        PluginCommand::New { .. }
+        | PluginCommand::Seal { .. }
+        | PluginCommand::Keygen { .. }
+        | PluginCommand::Sign { .. } => {}
     }
     Ok(())
 }
 
-/// Writes the component's SHA-256 into the manifest's `sha256` line (added when absent),
-/// leaving every other line as the author wrote it.
-fn seal(wasm: &std::path::Path, manifest: &std::path::Path) -> anyhow::Result<String> {
-    use sha2::{Digest, Sha256};
+/// The SDK of the checkout this binary was built from: redress-sdk is not on crates.io
+/// yet, so that is the one that matches it.
+fn built_from_sdk() -> anyhow::Result<PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+    std::fs::canonicalize(&path).map_err(|_| {
+        anyhow::anyhow!(
+            "redress-sdk is not published on crates.io yet, and the checkout this redress was \
+             built from is gone: pass --sdk-path <redress checkout>/sdk or --sdk-git <redress \
+             repository URL>"
+        )
+    })
+}
+
+/// Reads the component and its manifest, rewrites the manifest with `change` and writes
+/// it back; returns the new text.
+fn rewrite_manifest(
+    wasm: &std::path::Path,
+    manifest: &std::path::Path,
+    change: impl FnOnce(&str, &[u8]) -> Result<String, redress_plugin_host::ManifestError>,
+) -> anyhow::Result<String> {
     let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
-    let digest = hex::encode(Sha256::digest(&bytes));
     let text = std::fs::read_to_string(manifest)
         .with_context(|| format!("cannot read {}", manifest.display()))?;
-    let line = format!("sha256 = \"{digest}\"");
-    let mut found = false;
-    let mut lines: Vec<String> = text
-        .lines()
-        .map(|l| {
-            if !found && l.trim_start().starts_with("sha256") && l.contains('=') {
-                found = true;
-                line.clone()
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect();
-    if !found {
-        // Top-level keys must come before any [table].
-        let at = lines
-            .iter()
-            .position(|l| l.trim_start().starts_with('['))
-            .unwrap_or(lines.len());
-        lines.insert(at, line);
-    }
-    std::fs::write(manifest, lines.join("\n") + "\n")
+    let text = change(&text, &bytes)?;
+    std::fs::write(manifest, &text)
         .with_context(|| format!("cannot write {}", manifest.display()))?;
-    Ok(digest)
+    Ok(text)
+}
+
+/// Writes a new secret file that only its owner can read; never replaces one.
+fn write_secret(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn progress_bar(len: u64) -> ProgressBar {

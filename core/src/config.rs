@@ -69,6 +69,10 @@ pub struct PluginSettings {
     pub reload_interval_ms: u64,
     /// Largest plugin upload the admin API accepts, in bytes.
     pub upload_limit: usize,
+    /// Publisher key ids and their ed25519 public keys (base64), as `redress plugin keygen`
+    /// prints them. When any is set, only plugins signed by one of them install and run.
+    #[serde(default)]
+    pub trusted_keys: std::collections::BTreeMap<String, String>,
 }
 
 impl PluginSettings {
@@ -81,6 +85,20 @@ impl PluginSettings {
             quarantine_after: self.quarantine_after,
             ..Default::default()
         }
+    }
+
+    /// The publisher keys these settings trust.
+    ///
+    /// # Errors
+    /// A key id or key that cannot be used, named in the error.
+    pub fn trusted_keys(
+        &self,
+    ) -> Result<redress_plugin_host::TrustedKeys, redress_plugin_host::SignatureError> {
+        redress_plugin_host::TrustedKeys::from_base64(
+            self.trusted_keys
+                .iter()
+                .map(|(id, key)| (id.as_str(), key.as_str())),
+        )
     }
 }
 
@@ -190,6 +208,9 @@ impl Settings {
                 "plugins.reload_interval_ms",
                 "must be at least 100",
             ));
+        }
+        if let Err(e) = self.plugins.trusted_keys() {
+            return Err(invalid("plugins.trusted_keys", &e.to_string()));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be text or json"));

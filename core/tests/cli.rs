@@ -5,8 +5,14 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn redress(db: &Path, args: &[&str]) -> Output {
+    redress_with(db, args, &[])
+}
+
+/// [`redress`] with more environment variables (settings).
+fn redress_with(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_redress"))
         .args(args)
+        .envs(env.iter().copied())
         .env(
             "REDRESS_DATABASE__URL",
             format!("sqlite://{}?mode=rwc", db.display()),
@@ -90,7 +96,8 @@ fn a_missing_file_is_an_error_naming_it() {
 }
 
 /// A partner's first hour: scaffold a plugin, test it natively, build the component, seal
-/// its manifest, install it, see it listed, disable it.
+/// its manifest, install it, see it listed, disable it; then sign it for an operator who
+/// trusts only signed plugins.
 #[test]
 fn a_scaffolded_plugin_builds_tests_seals_and_installs() {
     let dir = tempfile::tempdir().unwrap();
@@ -198,4 +205,109 @@ fn a_scaffolded_plugin_builds_tests_seals_and_installs() {
     let unknown = redress(&db, &["plugin", "enable", "nobody"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("nobody"));
+
+    // The publisher makes a key; the operator trusts its public key.
+    let key = dir.path().join("acme.key");
+    let keygen = redress(
+        &db,
+        &[
+            "plugin",
+            "keygen",
+            "--key-id",
+            "acme",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        keygen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keygen.stderr)
+    );
+    let out = String::from_utf8(keygen.stdout).unwrap();
+    let public = out
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .unwrap_or_else(|| panic!("no public key in {out}"))
+        .to_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the secret key is readable by others");
+    }
+    let again = redress(
+        &db,
+        &[
+            "plugin",
+            "keygen",
+            "--key-id",
+            "acme",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(!again.status.success(), "an existing key is never replaced");
+    let trusting = [("REDRESS_PLUGINS__TRUSTED_KEYS__ACME", public.as_str())];
+    let install = [
+        "plugin",
+        "install",
+        wasm.to_str().unwrap(),
+        "--manifest",
+        manifest.to_str().unwrap(),
+    ];
+    let unsigned = redress_with(&db, &install, &trusting);
+    assert!(!unsigned.status.success());
+    assert!(
+        String::from_utf8_lossy(&unsigned.stderr).contains("redress plugin sign"),
+        "{}",
+        String::from_utf8_lossy(&unsigned.stderr)
+    );
+    let sign = redress(
+        &db,
+        &[
+            "plugin",
+            "sign",
+            wasm.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        sign.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sign.stderr)
+    );
+    let signed = std::fs::read_to_string(&manifest).unwrap();
+    assert!(signed.contains("[signature]") && signed.contains("key-id = \"acme\""));
+    let install = redress_with(&db, &install, &trusting);
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    // Another operator who trusts someone else refuses it.
+    let other = [(
+        "REDRESS_PLUGINS__TRUSTED_KEYS__OTHER",
+        "WGZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY=",
+    )];
+    let refused = redress_with(
+        &db,
+        &[
+            "plugin",
+            "install",
+            wasm.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+        &other,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not in plugins.trusted_keys"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }

@@ -10,7 +10,7 @@
 
 use chrono::{Months, NaiveDate};
 
-use crate::calendar::{BusinessCalendar, next_day};
+use crate::calendar::{BusinessCalendar, Counted, next_day};
 use crate::complaint::Timestamp;
 use crate::deadline::{Deadline, DeadlineKind};
 use crate::error::PluginError;
@@ -288,11 +288,24 @@ impl<'a> DeadlineClock<'a> {
 
     /// The last local day of `period`, counted from the day after the start.
     ///
+    /// Business days in a year the calendar has no holidays for are counted
+    /// provisionally (see [`BusinessCalendar::counted_day`]); use
+    /// [`count`](Self::count) to learn whether that happened.
+    ///
     /// # Errors
     ///
-    /// [`ErrorKind::CalendarOutOfRange`](crate::ErrorKind::CalendarOutOfRange)
-    /// when business days run past the calendar's covered years.
+    /// When the start or the end cannot be represented as a date.
     pub fn last_day(&self, period: Period) -> Result<NaiveDate, PluginError> {
+        Ok(self.count(period)?.date)
+    }
+
+    /// Like [`last_day`](Self::last_day), saying whether the count crossed a
+    /// year without holiday data.
+    ///
+    /// # Errors
+    ///
+    /// As for [`last_day`](Self::last_day).
+    pub fn count(&self, period: Period) -> Result<Counted, PluginError> {
         let start = self.start_date()?;
         let (days, business) = match period {
             Period::CalendarDays(n) => (n, false),
@@ -307,16 +320,22 @@ impl<'a> DeadlineClock<'a> {
             }
         };
 
-        let mut day = start;
+        let mut counted = Counted::exact(start);
         let mut left = days;
         while left > 0 {
-            day = next_day(day)?;
-            let countable = !business || self.calendar.is_business_day(day)?;
-            if countable && !self.fully_paused(day)? {
+            counted.date = next_day(counted.date)?;
+            let countable = if business {
+                let day = self.calendar.counted_day(counted.date);
+                counted.note(day, counted.date);
+                day.business
+            } else {
+                true
+            };
+            if countable && !self.fully_paused(counted.date)? {
                 left -= 1;
             }
         }
-        Ok(day)
+        Ok(counted)
     }
 
     /// The exclusive due instant of `period`: the local midnight ending its last day.
@@ -337,13 +356,25 @@ impl<'a> DeadlineClock<'a> {
     ///
     /// As for [`last_day`](Self::last_day).
     pub fn due_at_next_business_day(&self, period: Period) -> Result<Timestamp, PluginError> {
-        let last = self.last_day(period)?;
-        let last = self.calendar.business_day_on_or_after(last)?;
-        Ok(self.calendar.end_of_day(last)?)
+        let last = self.count_to_business_day(period)?;
+        Ok(self.calendar.end_of_day(last.date)?)
+    }
+
+    fn count_to_business_day(&self, period: Period) -> Result<Counted, PluginError> {
+        let counted = self.count(period)?;
+        let mut rolled = self
+            .calendar
+            .business_day_on_or_after_counted(counted.date)?;
+        if counted.unpublished_year.is_some() {
+            rolled.unpublished_year = counted.unpublished_year;
+        }
+        Ok(rolled)
     }
 
     /// A [`Deadline`] of `kind` due [`due_at`](Self::due_at) `period`, citing
-    /// `rule`, with `paused` and `basis` filled from the timeline.
+    /// `rule`, with `paused` and `basis` filled from the timeline. When the
+    /// count crossed a year without holiday data, the basis says the date is
+    /// provisional.
     ///
     /// # Errors
     ///
@@ -354,7 +385,9 @@ impl<'a> DeadlineClock<'a> {
         period: Period,
         rule: &str,
     ) -> Result<Deadline, PluginError> {
-        Ok(self.describe(kind, self.due_at(period)?, rule, period.to_string()))
+        let counted = self.count(period)?;
+        let due_at = self.calendar.end_of_day(counted.date)?;
+        Ok(self.describe(kind, due_at, rule, period.to_string(), counted))
     }
 
     /// Like [`deadline`](Self::deadline), rolled on to the next business day
@@ -369,9 +402,10 @@ impl<'a> DeadlineClock<'a> {
         period: Period,
         rule: &str,
     ) -> Result<Deadline, PluginError> {
-        let due_at = self.due_at_next_business_day(period)?;
-        let counted = format!("{period}, moved to the next working day if it ends on a rest day");
-        Ok(self.describe(kind, due_at, rule, counted))
+        let counted = self.count_to_business_day(period)?;
+        let due_at = self.calendar.end_of_day(counted.date)?;
+        let how = format!("{period}, moved to the next working day if it ends on a rest day");
+        Ok(self.describe(kind, due_at, rule, how, counted))
     }
 
     fn describe(
@@ -379,16 +413,30 @@ impl<'a> DeadlineClock<'a> {
         kind: DeadlineKind,
         due_at: Timestamp,
         rule: &str,
-        counted: String,
+        how: String,
+        counted: Counted,
     ) -> Deadline {
         let from = if self.timeline.restarted {
             "the day new facts arrived"
         } else {
             "the day of receipt"
         };
-        let mut basis = format!("{counted} after {from}, {}", self.calendar.time_zone());
+        let mut basis = format!("{how} after {from}, {}", self.calendar.time_zone());
         if !self.timeline.pauses.is_empty() {
             basis.push_str("; days paused throughout not counted");
+        }
+        if let Some(year) = counted.unpublished_year {
+            let region = self.calendar.region();
+            let assumed = if region.has_make_up_working_days() {
+                "every day counted as a working day, since any weekend day may be a make-up day"
+            } else {
+                "only weekends counted as rest days"
+            };
+            basis.push_str(&format!(
+                "; {PROVISIONAL}: the {} holidays for {year} are not published, so {assumed}; \
+                 the final date can only be later",
+                region.calendar_name()
+            ));
         }
         Deadline {
             kind,
@@ -399,6 +447,10 @@ impl<'a> DeadlineClock<'a> {
         }
     }
 }
+
+/// The word a deadline's basis starts its note with when the deadline was
+/// counted through a year without published holidays.
+pub const PROVISIONAL: &str = "PROVISIONAL";
 
 #[cfg(test)]
 mod tests {

@@ -143,8 +143,9 @@ pub const WIT_FILES: &[(&str, &str)] = &[
     ("worlds.wit", include_str!("../wit/worlds.wit")),
 ];
 
-/// The WIT package version this SDK implements; a plugin manifest's
-/// `wit-version` must equal it.
+/// The WIT package version this SDK implements, which a plugin manifest's
+/// `wit` field names. A host accepts a plugin whose `wit` has its major
+/// version (while below 1.0, its minor version).
 pub const WIT_VERSION: &str = "0.1.0";
 
 /// Bindings wit-bindgen generates for the `compliance-plugin` world.

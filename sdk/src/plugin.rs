@@ -20,8 +20,10 @@ pub trait CompliancePlugin {
     ///
     /// # Errors
     ///
-    /// A [`PluginError`] when the complaint or events cannot be judged, or a
-    /// date falls outside the holiday calendar.
+    /// A [`PluginError`] when the complaint or events cannot be judged or a
+    /// setting is malformed. A date in a year the holiday calendar does not
+    /// cover is not an error for [`DeadlineClock`](crate::clock::DeadlineClock):
+    /// it counts provisionally and says so in the deadline's basis.
     fn deadlines(
         host: &dyn Host,
         complaint: &Complaint,

@@ -148,6 +148,38 @@ pub fn deadline<'a>(deadlines: &'a [Deadline], kind: &DeadlineKind) -> &'a Deadl
         })
 }
 
+/// Asserts that `deadlines` hold a `kind` deadline due at `due_at` under
+/// exactly `rule`, and returns it for further checks. A deadline table test
+/// names the rule it checks; this makes it prove the plugin cited it too.
+///
+/// # Panics
+///
+/// When there is no such deadline, or its due time or rule differ; the
+/// message shows both instants in UTC.
+#[track_caller]
+pub fn assert_deadline<'a>(
+    deadlines: &'a [Deadline],
+    kind: &DeadlineKind,
+    due_at: Timestamp,
+    rule: &str,
+) -> &'a Deadline {
+    let found = deadline(deadlines, kind);
+    assert_eq!(
+        found.due_at,
+        due_at,
+        "{kind:?} is due at {}, expected {}",
+        show(found.due_at),
+        show(due_at)
+    );
+    assert_eq!(found.rule, rule, "{kind:?} cites the wrong rule");
+    found
+}
+
+fn show(at: Timestamp) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at)
+        .map_or_else(|| format!("{at} ms"), |t| t.to_rfc3339())
+}
+
 /// Whether `deadlines` hold one of `kind`.
 pub fn has_deadline(deadlines: &[Deadline], kind: &DeadlineKind) -> bool {
     deadlines.iter().any(|d| &d.kind == kind)

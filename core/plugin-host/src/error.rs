@@ -59,6 +59,10 @@ pub enum HostError {
         /// Digest the manifest names.
         expected: String,
     },
+    /// The publisher signature is missing, unknown or wrong while the host
+    /// requires one.
+    #[error(transparent)]
+    Signature(#[from] crate::signing::SignatureError),
     /// The plugin was built against an incompatible WIT contract.
     #[error(
         "the plugin was built against WIT redress:plugin@{plugin}, this host implements @{host}: \
@@ -73,7 +77,8 @@ pub enum HostError {
     /// The component imports an interface the sandbox does not grant.
     #[error(
         "the component imports `{interface}`, which plugins may not use: remove the code that \
-         needs it (files, network, HTTP, or the system clock: use the host's now()) and rebuild"
+         needs it (files, network, HTTP, the system clock: use the host's now(), or random \
+         numbers: a std HashMap seeds itself from them, use a BTreeMap) and rebuild"
     )]
     ForbiddenImport {
         /// The full import name, e.g. `wasi:sockets/tcp@0.2.6`.

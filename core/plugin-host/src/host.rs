@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use semver::Version;
@@ -20,12 +20,13 @@ use crate::compliance::{
 };
 use crate::error::{CallError, HostError};
 use crate::manifest::{Capability, Manifest, PluginKind, wit_compatible};
-use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::metrics::{self, Metrics, MetricsSnapshot};
 use crate::registry::{PluginState, Registry, StateFile};
 use crate::sandbox::bindings::CompliancePluginPre;
 use crate::sandbox::{
     HOST_WIT_VERSION, Sandbox, SandboxLimits, State, check_exports, check_imports,
 };
+use crate::signing::TrustedKeys;
 
 /// What `list` reports about one installed plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +60,33 @@ impl PluginInfo {
     pub fn serving(&self) -> bool {
         self.enabled && self.quarantined.is_none() && self.load_error.is_none()
     }
+}
+
+/// A plugin's answer, labelled with the plugin and version that gave it. During
+/// a hot reload the version that answers can differ from the one
+/// [`PluginHost::compliance_for`] named a moment earlier, so a caller that
+/// records where an answer came from takes it from here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered<T> {
+    /// Name of the plugin that answered.
+    pub plugin: String,
+    /// Its version that ran the call.
+    pub version: Version,
+    /// The answer.
+    pub value: T,
+}
+
+/// What starting a compliance component costs in a host's sandbox; see
+/// [`PluginHost::cold_start`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColdStart {
+    /// Compiling the `.wasm` to machine code.
+    pub compile: Duration,
+    /// Checking its imports and exports.
+    pub checks: Duration,
+    /// Linking it against the host and instantiating it once, in a store with
+    /// the call limits.
+    pub first_instance: Duration,
 }
 
 /// A compiled, linked version, cached so that state changes do not recompile.
@@ -102,7 +130,8 @@ pub struct PluginHost {
     registry: Mutex<Registry>,
     active: ArcSwap<Active>,
     compiled: Mutex<HashMap<(String, Version), Compiled>>,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
+    trusted: TrustedKeys,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,8 +144,20 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 impl PluginHost {
     /// Opens the plugins directory `dir` (created if missing) and loads every
-    /// installed plugin's active version.
+    /// installed plugin's active version. Signatures are not required.
     pub fn open(dir: &Path, limits: SandboxLimits) -> Result<PluginHost, HostError> {
+        Self::open_trusting(dir, limits, TrustedKeys::default())
+    }
+
+    /// Like [`open`](Self::open), installing and loading only plugins signed
+    /// by one of `trusted` (when it holds any key). An installed plugin that
+    /// is not so signed stays on disk but does not serve calls; its region
+    /// gets the fallback, and its load error says why.
+    pub fn open_trusting(
+        dir: &Path,
+        limits: SandboxLimits,
+        trusted: TrustedKeys,
+    ) -> Result<PluginHost, HostError> {
         let sandbox = Sandbox::new(limits)?;
         let registry = Registry::open(dir)?;
         let host = PluginHost {
@@ -124,7 +165,8 @@ impl PluginHost {
             registry: Mutex::new(registry),
             active: ArcSwap::from_pointee(Active::default()),
             compiled: Mutex::new(HashMap::new()),
-            metrics: Metrics::default(),
+            metrics: Arc::default(),
+            trusted,
         };
         {
             let registry = lock(&host.registry);
@@ -139,7 +181,24 @@ impl PluginHost {
     /// counter and quarantine cleared). `approve_personal_data` is the
     /// operator's grant of the `personal-data` capability; without it the
     /// plugin never sees personal data even if its manifest asks.
+    ///
+    /// When the host trusts publisher keys, the manifest must carry a valid
+    /// signature by one of them. Every refusal is counted in the metrics.
     pub fn install(
+        &self,
+        wasm: &[u8],
+        manifest_toml: &str,
+        approve_personal_data: bool,
+    ) -> Result<PluginInfo, HostError> {
+        let result = self.install_checked(wasm, manifest_toml, approve_personal_data);
+        if let Err(err) = &result {
+            self.metrics.record_refusal(err);
+            tracing::warn!(error = %err, "plugin install refused");
+        }
+        result
+    }
+
+    fn install_checked(
         &self,
         wasm: &[u8],
         manifest_toml: &str,
@@ -159,6 +218,7 @@ impl PluginHost {
                 expected: manifest.sha256.clone(),
             });
         }
+        self.trusted.check(&manifest)?;
         let compiled = self.compile(&manifest, wasm)?;
         let name = manifest.name.clone();
         let version = manifest.version.to_string();
@@ -291,13 +351,78 @@ impl PluginHost {
         self.metrics.snapshot(self.sandbox.pooling())
     }
 
+    /// The counters in the Prometheus text format (version 0.0.4, served with
+    /// [`PROMETHEUS_CONTENT_TYPE`](crate::PROMETHEUS_CONTENT_TYPE)): calls,
+    /// failures by kind, quarantines and a latency histogram per plugin, and
+    /// install refusals by reason.
+    pub fn prometheus_text(&self) -> String {
+        metrics::prometheus_text(&self.metrics, self.sandbox.pooling())
+    }
+
     /// The limits calls run under.
     pub fn limits(&self) -> &SandboxLimits {
         self.sandbox.limits()
     }
 
+    /// Times what installing a compliance component does before it can serve,
+    /// in this host's own sandbox (its engine, memory limits and epoch
+    /// deadline): compile, check, link and instantiate once. Nothing is
+    /// installed. For benchmarks and capacity planning.
+    ///
+    /// # Errors
+    ///
+    /// As [`install`](Self::install) would refuse the component.
+    pub fn cold_start(&self, wasm: &[u8]) -> Result<ColdStart, HostError> {
+        let t = Instant::now();
+        let component = self.sandbox.compile(wasm)?;
+        let compile = t.elapsed();
+        let t = Instant::now();
+        check_imports(self.sandbox.engine(), &component)?;
+        check_exports(self.sandbox.engine(), &component, PluginKind::Compliance)?;
+        let checks = t.elapsed();
+        let t = Instant::now();
+        self.sandbox.prepare_compliance("cold-start", &component)?;
+        Ok(ColdStart {
+            compile,
+            checks,
+            first_instance: t.elapsed(),
+        })
+    }
+
+    /// Instantiates `region`'s compliance plugin in a fresh store under the
+    /// call limits, as every call does, without calling it: the fixed part of
+    /// a call's cost. Not counted in the metrics.
+    ///
+    /// # Errors
+    ///
+    /// No plugin, an unavailable one, or a failed instantiation.
+    pub fn instantiate_only(&self, region: &str) -> Result<(), CallError> {
+        let plugin = {
+            let active = self.active.load();
+            find_region(&active, region).cloned()
+        }
+        .ok_or_else(|| CallError::NoPlugin {
+            region: region.to_owned(),
+        })?;
+        let pre = match (&plugin.unavailable, &plugin.pre) {
+            (None, Some(pre)) => pre,
+            (reason, _) => {
+                return Err(CallError::Unavailable {
+                    plugin: plugin.name.to_string(),
+                    reason: reason
+                        .clone()
+                        .unwrap_or_else(|| "the plugin is not a compliance plugin".to_owned()),
+                });
+            }
+        };
+        self.sandbox
+            .call(&plugin.name, &plugin.config, pre, |_, _| Ok(()))
+    }
+
     /// The name and version of the compliance plugin serving `region`, if any
-    /// (whether or not it is currently available).
+    /// (whether or not it is currently available). A call made afterwards may
+    /// run on another version if one is installed meanwhile: to label an
+    /// answer, use [`deadlines_answered`](Self::deadlines_answered).
     pub fn compliance_for(&self, region: &str) -> Option<(String, Version)> {
         let active = self.active.load();
         find_region(&active, region).map(|p| (p.name.to_string(), p.version.clone()))
@@ -310,6 +435,18 @@ impl PluginHost {
         complaint: &ComplaintView,
         events: &[ClockEvent],
     ) -> Result<Vec<Deadline>, CallError> {
+        self.deadlines_answered(region, complaint, events)
+            .map(|answer| answer.value)
+    }
+
+    /// Like [`deadlines`](Self::deadlines), with the plugin name and version
+    /// that computed them.
+    pub fn deadlines_answered(
+        &self,
+        region: &str,
+        complaint: &ComplaintView,
+        events: &[ClockEvent],
+    ) -> Result<Answered<Vec<Deadline>>, CallError> {
         self.call(region, |plugin, pre| {
             let wire_complaint =
                 compliance::complaint_to_wire(complaint, plugin.share_personal_data);
@@ -324,14 +461,16 @@ impl PluginHost {
                         )
                     })?;
             match answer {
-                Ok(list) => {
-                    compliance::deadlines_from_wire(complaint.received_at, list).map_err(|reason| {
-                        CallError::Garbage {
-                            plugin: plugin.name.to_string(),
-                            reason,
-                        }
+                Ok(list) => compliance::deadlines_from_wire(complaint.received_at, list)
+                    .map(|value| Answered {
+                        plugin: plugin.name.to_string(),
+                        version: plugin.version.clone(),
+                        value,
                     })
-                }
+                    .map_err(|reason| CallError::Garbage {
+                        plugin: plugin.name.to_string(),
+                        reason,
+                    }),
                 Err(err) => Err(CallError::Plugin {
                     plugin: plugin.name.to_string(),
                     kind: compliance::error_kind_from_wire(err.kind),
@@ -570,6 +709,7 @@ impl PluginHost {
                 )
             })?;
         let manifest = Manifest::parse(&text)?;
+        self.trusted.check(&manifest)?;
         let key = (name.to_owned(), manifest.version.clone());
         if let Some(hit) = lock(&self.compiled).get(&key)
             && hit.sha256 == manifest.sha256
@@ -621,6 +761,15 @@ impl PluginHost {
                 }
                 Err(err) => {
                     tracing::error!(plugin = %name, version = %entry.active_version, error = %err, "cannot load plugin; it will not serve calls");
+                    // Its regions stay claimed, so their calls fail as unavailable and
+                    // the failure shows on each complaint's history, rather than
+                    // quietly looking like a region with no plugin.
+                    if let Some(plugin) = unloadable(registry, name, entry, &err) {
+                        for region in &plugin.manifest.regions {
+                            next.by_region.push((region.clone(), Arc::clone(&plugin)));
+                        }
+                        next.by_name.insert(name.clone(), plugin);
+                    }
                     next.failed.insert(name.clone(), err.to_string());
                 }
             }
@@ -634,6 +783,34 @@ impl PluginHost {
         });
         self.active.store(Arc::new(next));
     }
+}
+
+/// A stand-in for an installed compliance plugin whose active version cannot be
+/// loaded, when its manifest at least says which regions it serves.
+fn unloadable(
+    registry: &Registry,
+    name: &str,
+    entry: &PluginState,
+    err: &HostError,
+) -> Option<Arc<ActivePlugin>> {
+    let text = registry
+        .read_manifest(name, &entry.active_version)
+        .ok()
+        .flatten()?;
+    let manifest = Manifest::parse(&text).ok()?;
+    if manifest.kind != PluginKind::Compliance {
+        return None;
+    }
+    Some(Arc::new(ActivePlugin {
+        name: Arc::from(name),
+        version: manifest.version.clone(),
+        config: Arc::default(),
+        pre: None,
+        share_personal_data: false,
+        unavailable: Some(format!("its installed version cannot be loaded: {err}")),
+        failures: AtomicU32::new(entry.consecutive_failures),
+        manifest,
+    }))
 }
 
 fn find_region<'a>(active: &'a Active, region: &str) -> Option<&'a Arc<ActivePlugin>> {

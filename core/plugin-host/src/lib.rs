@@ -7,11 +7,13 @@
 //!   compliance calls the core makes.
 //! * [`SandboxLimits`]: time, memory and fuel bounds for every call.
 //! * [`compliance`]: plain Rust mirrors of the contract's records.
-//! * [`metrics`]: per-plugin counters.
+//! * [`metrics`]: per-plugin counters, also in the Prometheus text format.
+//! * [`signing`]: publisher signatures and the keys a host trusts.
 //!
-//! Plugins get no file system, network, environment or clock beyond the
-//! host's `now()`: the WASI context they run with is empty, and components
-//! importing files, clocks, sockets or HTTP are refused at install.
+//! Plugins get no file system, network, environment, randomness or clock
+//! beyond the host's `now()`: the WASI context they run with is empty, and
+//! components importing files, clocks, random numbers, sockets or HTTP are
+//! refused at install.
 
 #![warn(missing_docs)]
 
@@ -22,6 +24,7 @@ pub mod manifest;
 pub mod metrics;
 mod registry;
 mod sandbox;
+pub mod signing;
 
 pub use compliance::{
     ClockChange, ClockEvent, ComplaintStatus, ComplaintView, Deadline, DeadlineKind, ErrorKind,
@@ -29,7 +32,8 @@ pub use compliance::{
     RetentionAnchor, RetentionPeriod,
 };
 pub use error::{CallError, HostError, ManifestError};
-pub use host::{PluginHost, PluginInfo};
-pub use manifest::{Capability, Manifest, PluginKind};
-pub use metrics::{FailureCounts, MetricsSnapshot, PluginMetrics};
+pub use host::{Answered, ColdStart, PluginHost, PluginInfo};
+pub use manifest::{Capability, Manifest, ManifestSignature, PluginKind};
+pub use metrics::{FailureCounts, MetricsSnapshot, PROMETHEUS_CONTENT_TYPE, PluginMetrics};
 pub use sandbox::{HOST_WIT_VERSION, SandboxLimits};
+pub use signing::{PublisherKey, SignatureError, TrustedKeys};

@@ -126,6 +126,18 @@ pub struct Manifest {
     pub capabilities: Vec<Capability>,
     /// Operator settings the plugin reads through `host.config`.
     pub config: BTreeMap<String, String>,
+    /// The publisher's signature, when signed (see [`crate::signing`]).
+    pub signature: Option<ManifestSignature>,
+}
+
+/// The `[signature]` table: who signed, and the ed25519 signature over the
+/// component's digest, name and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestSignature {
+    /// The publisher's key id, as hosts list it in `plugins.trusted_keys`.
+    pub key_id: String,
+    /// The signature bytes.
+    pub ed25519: [u8; 64],
 }
 
 /// The manifest as written, before validation. Unknown fields are refused so
@@ -143,6 +155,14 @@ struct RawManifest {
     capabilities: Vec<String>,
     #[serde(default)]
     config: BTreeMap<String, toml::Value>,
+    signature: Option<RawSignature>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSignature {
+    key_id: String,
+    ed25519: String,
 }
 
 /// Longest accepted plugin name; it becomes a directory name.
@@ -248,6 +268,29 @@ impl Manifest {
             }
         }
 
+        let signature = raw
+            .signature
+            .map(|raw| {
+                validate_key_id(&raw.key_id)?;
+                use base64::Engine;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(raw.ed25519.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 64]>::try_from(b).ok())
+                    .ok_or_else(|| {
+                        ManifestError::invalid(
+                            "signature",
+                            "ed25519 must be a 64-byte signature in base64, as `redress plugin \
+                             sign` writes it",
+                        )
+                    })?;
+                Ok::<_, ManifestError>(ManifestSignature {
+                    key_id: raw.key_id,
+                    ed25519: bytes,
+                })
+            })
+            .transpose()?;
+
         Ok(Manifest {
             name,
             version,
@@ -257,6 +300,7 @@ impl Manifest {
             sha256,
             capabilities,
             config,
+            signature,
         })
     }
 
@@ -285,6 +329,19 @@ fn validate_name(name: &str) -> Result<(), ManifestError> {
             ),
         ))
     }
+}
+
+/// Checks a publisher key id: the same shape as a plugin name.
+pub(crate) fn validate_key_id(key_id: &str) -> Result<(), ManifestError> {
+    validate_name(key_id).map_err(|_| {
+        ManifestError::invalid(
+            "signature",
+            format!(
+                "key id {key_id:?} must be 1-{MAX_NAME_LEN} lower-case letters, digits or '-', \
+                 not starting or ending with '-'"
+            ),
+        )
+    })
 }
 
 /// Whether a plugin built against WIT `plugin` can run on a host implementing

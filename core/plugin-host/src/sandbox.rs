@@ -6,7 +6,8 @@
 //! memory by a per-store limiter, and optionally work by fuel. The WASI
 //! context is empty: no preopened directories, environment, arguments,
 //! network or inherited stdio, so the WASI interfaces a std guest links
-//! against exist but give it nothing.
+//! against exist but give it nothing; any other WASI interface is refused at
+//! install (see `ALLOWED_WASI`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
     StoreLimits, StoreLimitsBuilder, Trap,
 };
+use wasmtime_wasi::p2::pipe::{ClosedInputStream, SinkOutputStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::error::{CallError, HostError};
@@ -185,18 +187,30 @@ fn truncate(text: &mut String, limit: usize) {
     }
 }
 
-/// What a plugin may import. Plugins see the world only through the host
-/// interface; the WASI p2 interfaces below are the ones Rust's std for
-/// wasm32-wasip2 links into every component (stdio for panic messages,
-/// environment and exit for the runtime, the I/O streams those use), plus
-/// `wasi:random`, which std's `HashMap` seeding pulls in. Under the empty
-/// WASI context they give nothing away: no environment, no arguments, stdio
-/// closed. The real compliance plugins import exactly `wasi:cli/*` and
-/// `wasi:io/*`.
+/// The WASI interfaces a plugin may import: exactly those Rust's std for
+/// wasm32-wasip2 links into every component, whether or not the plugin uses
+/// them (the bundled plugins import all of these and nothing else; a test
+/// checks it). Each is harmless under the context [`Sandbox::store`] builds:
 ///
-/// Refused: `wasi:filesystem/*` (plugins have no files), `wasi:clocks/*`
-/// (time comes from the host's `now()`, so the host can replay and test
-/// plugins), `wasi:sockets/*`, `wasi:http/*`, and anything unknown.
+/// - `wasi:cli/environment`: std's runtime reads the environment (its panic
+///   handler looks up `RUST_BACKTRACE`) and arguments. Plugins get none.
+/// - `wasi:cli/exit`: the libc under std can end the program. Here that ends
+///   only the call, reported as a crash.
+/// - `wasi:cli/stdin`, `stdout`, `stderr` and the five `wasi:cli/terminal-*`
+///   interfaces: std's `print!`, `eprint!` and panic messages, and the
+///   "is this a terminal?" questions asked about them. stdin is closed and
+///   stdout and stderr are discarded: what a plugin has to say goes through
+///   the host's `log`, with structured fields, and a panic is reported as the
+///   trap it causes.
+/// - `wasi:io/error`, `wasi:io/poll`, `wasi:io/streams`: the stream resources
+///   behind stdio.
+///
+/// Everything else is refused at install, among them `wasi:filesystem/*`
+/// (plugins have no files), `wasi:clocks/*` (time comes from the host's
+/// `now()`, so the host can replay and test plugins), `wasi:random/*` (a
+/// deadline must not depend on chance; std's `HashMap` seeds itself from it,
+/// so plugins use `BTreeMap`), `wasi:sockets/*`, `wasi:http/*`, and anything
+/// unknown.
 const ALLOWED_WASI: &[&str] = &[
     "wasi:cli/environment",
     "wasi:cli/exit",
@@ -211,9 +225,6 @@ const ALLOWED_WASI: &[&str] = &[
     "wasi:io/error",
     "wasi:io/poll",
     "wasi:io/streams",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
 ];
 
 /// Interfaces of our own package a plugin may import.
@@ -426,7 +437,13 @@ impl Sandbox {
     }
 
     fn store(&self, plugin: Arc<str>, config: Arc<BTreeMap<String, String>>) -> Store<State> {
+        // Spelled out rather than left to the builder's defaults: no environment,
+        // no arguments, stdin closed, stdout and stderr discarded (a plugin's panic
+        // message may quote what it was given; the trap itself is what is reported).
         let wasi = WasiCtx::builder()
+            .stdin(ClosedInputStream)
+            .stdout(SinkOutputStream)
+            .stderr(SinkOutputStream)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -486,6 +503,12 @@ impl Sandbox {
             return CallError::OutOfMemory {
                 plugin,
                 limit_bytes: self.limits.max_memory_bytes,
+            };
+        }
+        if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            return CallError::Trap {
+                plugin,
+                message: format!("the plugin called exit({})", exit.0),
             };
         }
         match err.downcast_ref::<Trap>() {

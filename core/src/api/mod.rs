@@ -97,6 +97,7 @@ pub fn app(
                 .route(web::get().to(plugins::list))
                 .route(web::post().to(plugins::install)),
         )
+        .service(resource("/v1/admin/metrics").route(web::get().to(plugins::metrics)))
         .service(resource("/v1/admin/plugins/{name}").route(web::delete().to(plugins::remove)))
         .service(resource("/v1/admin/plugins/{name}/enable").route(web::post().to(plugins::enable)))
         .service(resource("/v1/admin/plugins/{name}/disable").route(web::post().to(plugins::disable)))

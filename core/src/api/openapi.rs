@@ -13,7 +13,7 @@ use super::{complaints, deadlines, health, plugins, tracking};
         complaints::transition, complaints::note, complaints::events, tracking::track,
         health::healthz, health::readyz, deadlines::of_complaint, deadlines::record_clock,
         deadlines::due, plugins::list, plugins::install, plugins::enable, plugins::disable,
-        plugins::remove,
+        plugins::remove, plugins::metrics,
     ),
     tags(
         (name = "complaints", description = "Filing and handling complaints"),

@@ -60,6 +60,7 @@ fn host_error(e: HostError) -> ApiError {
             Some("manifest".into()),
         ),
         HostError::HashMismatch { .. }
+        | HostError::Signature(_)
         | HostError::WitIncompatible { .. }
         | HostError::ForbiddenImport { .. }
         | HostError::MissingExport { .. }
@@ -141,6 +142,25 @@ pub async fn install(
             .await?;
     tracing::info!(plugin = %info.name, version = %info.version, "plugin installed over the admin API");
     Ok(HttpResponse::Created().json(PluginSummary::new(info, None)))
+}
+
+/// Plugin metrics in the Prometheus text format (version 0.0.4), for a scraper: per
+/// plugin, calls, failures by kind, quarantines and a call latency histogram; install
+/// refusals by reason. Empty when the server runs without a plugin host.
+#[utoipa::path(
+    get, path = "/v1/admin/metrics", tag = "admin",
+    responses((status = 200, content_type = "text/plain", body = String))
+)]
+pub async fn metrics(state: Data<AppState>) -> HttpResponse {
+    let text = state
+        .complaints
+        .compliance()
+        .host()
+        .map(|host| host.prometheus_text())
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type(redress_plugin_host::PROMETHEUS_CONTENT_TYPE)
+        .body(text)
 }
 
 /// Let calls go to the plugin again; lifts a quarantine.

@@ -3,9 +3,10 @@
 //! deadlines when no plugin answers.
 //!
 //! A failing plugin never stops the complaint flow. Its failure comes back in
-//! [`Computed::failure`] or [`Closure::Unchecked`] so the service layer can write it on
+//! [`Computed::failure`] or [`Closure::Fallback`] so the service layer can write it on
 //! the complaint's history in the same transaction as the change that asked.
 
+mod fallback;
 mod view;
 
 use std::sync::Arc;
@@ -37,7 +38,16 @@ pub enum Closure {
     Complete,
     /// These elements are missing; the response cannot go out as it is.
     Missing(Vec<MissingElement>),
-    /// No plugin could check it; the response goes out and the reason is recorded.
+    /// The region's plugin gave no answer (it failed, or is disabled or quarantined), so
+    /// the response was checked against the region's fixed list of required elements
+    /// instead. `missing` empty: it may go out, and the failure is recorded with the
+    /// fallback check.
+    Fallback {
+        reason: String,
+        missing: Vec<MissingElement>,
+    },
+    /// No plugin serves the region (or no plugin host is configured): nothing to check
+    /// against.
     Unchecked { reason: String },
 }
 
@@ -113,27 +123,27 @@ impl Compliance {
         let code: &'static str = region.into();
         let events = view::clock_events(clock);
         let answer = tokio::task::spawn_blocking(move || {
-            let source = host
-                .compliance_for(code)
-                .map(|(name, version)| format!("plugin:{name}@{version}"));
             let view = facts.into_view(code);
-            (source, host.deadlines(code, &view, &events))
+            host.deadlines_answered(code, &view, &events)
         })
         .await;
         match answer {
-            Ok((Some(source), Ok(list))) => Computed {
-                deadlines: list.into_iter().map(view::deadline_from_host).collect(),
-                source,
+            // The label comes with the answer: during a hot reload the version that ran
+            // the call is the one to record, whatever the registry says a moment later.
+            Ok(Ok(answer)) => Computed {
+                deadlines: answer
+                    .value
+                    .into_iter()
+                    .map(view::deadline_from_host)
+                    .collect(),
+                source: format!("plugin:{}@{}", answer.plugin, answer.version),
                 failure: None,
             },
-            Ok((_, Err(CallError::NoPlugin { .. }))) => fallback(None),
-            Ok((_, Err(e))) => {
+            Ok(Err(CallError::NoPlugin { .. })) => fallback(None),
+            Ok(Err(e)) => {
                 tracing::warn!(region = code, error = %e, "compliance plugin failed; using fallback deadlines");
                 fallback(Some(e.to_string()))
             }
-            Ok((None, Ok(_))) => fallback(Some(
-                "the region's plugin was removed during the call".into(),
-            )),
             Err(join) => fallback(Some(format!("the plugin call was lost: {join}"))),
         }
     }
@@ -182,7 +192,8 @@ impl Compliance {
         }
     }
 
-    /// Checks a final response against the region's rules.
+    /// Checks a final response against the region's rules: its plugin's, or the region's
+    /// fixed list when the plugin gives no answer.
     pub async fn check_closure(
         &self,
         region: Region,
@@ -195,34 +206,42 @@ impl Compliance {
             };
         };
         let code: &'static str = region.into();
+        let tags = facts.tags.clone();
+        let wire = view::response_to_host(response.clone());
         let answer = tokio::task::spawn_blocking(move || {
             let view = facts.into_view(code);
-            host.check_closure(code, &view, &view::response_to_host(response))
+            host.check_closure(code, &view, &wire)
         })
         .await;
-        match answer {
-            Ok(Ok(missing)) if missing.is_empty() => Closure::Complete,
-            Ok(Ok(missing)) => Closure::Missing(
-                missing
-                    .into_iter()
-                    .map(|m| MissingElement {
-                        code: m.code,
-                        message: m.message,
-                        rule: m.rule,
-                    })
-                    .collect(),
-            ),
-            Ok(Err(e)) => {
-                if !matches!(e, CallError::NoPlugin { .. }) {
-                    tracing::warn!(region = code, error = %e, "closure check failed; response not checked");
-                }
-                Closure::Unchecked {
-                    reason: e.to_string(),
-                }
+        let reason = match answer {
+            Ok(Ok(missing)) if missing.is_empty() => return Closure::Complete,
+            Ok(Ok(missing)) => {
+                return Closure::Missing(
+                    missing
+                        .into_iter()
+                        .map(|m| MissingElement {
+                            code: m.code,
+                            message: m.message,
+                            rule: m.rule,
+                        })
+                        .collect(),
+                );
             }
-            Err(join) => Closure::Unchecked {
-                reason: format!("the plugin call was lost: {join}"),
-            },
-        }
+            Ok(Err(e @ CallError::NoPlugin { .. })) => {
+                return Closure::Unchecked {
+                    reason: e.to_string(),
+                };
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(join) => format!("the plugin call was lost: {join}"),
+        };
+        let missing = fallback::missing(region, &response, &tags);
+        tracing::warn!(
+            region = code,
+            error = %reason,
+            missing = missing.len(),
+            "closure check failed; response checked against the region's fallback list"
+        );
+        Closure::Fallback { reason, missing }
     }
 }

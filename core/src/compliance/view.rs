@@ -156,6 +156,7 @@ pub(super) fn response_to_host(r: ResponseFacts) -> host::FinalResponse {
             Outcome::Upheld => host::Outcome::Upheld,
             Outcome::PartlyUpheld => host::Outcome::PartlyUpheld,
             Outcome::NotUpheld => host::Outcome::Rejected,
+            Outcome::SummaryResolution => host::Outcome::SummaryResolution,
         },
         sent_at: r.sent_at,
         elements: r.elements,

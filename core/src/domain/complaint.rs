@@ -126,6 +126,11 @@ pub enum Outcome {
     Upheld,
     PartlyUpheld,
     NotUpheld,
+    /// Closed by the end of the third business day after receipt with a summary resolution
+    /// communication (UK DISP 1.5); the region's compliance rules check the window and
+    /// what the communication says. A withdrawal is not an outcome: it is the `withdrawn`
+    /// state, and no response goes out to check.
+    SummaryResolution,
 }
 
 /// The CFPB's response categories, current and historical, kept verbatim.

@@ -11,13 +11,15 @@ use utoipa::ToSchema;
 
 use crate::config::PluginSettings;
 
-/// Opens the plugins directory named in the settings.
+/// Opens the plugins directory named in the settings, trusting the publisher keys they
+/// list.
 ///
 /// # Errors
-/// The directory cannot be created or read, its state file is corrupt, or the engine
-/// cannot start.
+/// The directory cannot be created or read, its state file is corrupt, a trusted key is
+/// unusable, or the engine cannot start.
 pub fn open_host(settings: &PluginSettings) -> Result<Arc<PluginHost>, HostError> {
-    PluginHost::open(&settings.dir, settings.limits()).map(Arc::new)
+    let trusted = settings.trusted_keys()?;
+    PluginHost::open_trusting(&settings.dir, settings.limits(), trusted).map(Arc::new)
 }
 
 /// One installed plugin, as operators see it.

@@ -4,13 +4,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Where the new crate gets `redress-sdk` from.
+/// Where the new crate gets `redress-sdk` from. The SDK is not on crates.io yet, so a
+/// partner depends on a checkout of the Redress repository (by path) or on the
+/// repository itself (by git); `Version` is for when it is published.
 #[derive(Debug, Clone)]
 pub enum SdkSource {
-    /// A published version, e.g. `0.1`.
-    Version(String),
-    /// A checkout of the SDK, for working inside the Redress repository.
+    /// A directory holding the SDK (`<checkout>/sdk`).
     Path(PathBuf),
+    /// The Redress repository, at a tag, branch or commit when given.
+    Git { url: String, rev: Option<String> },
+    /// A version published on crates.io.
+    Version(String),
 }
 
 /// Why a plugin crate could not be created.
@@ -72,6 +76,11 @@ pub fn create(
     let sdk_dep = match sdk {
         SdkSource::Version(v) => format!("redress-sdk = \"{v}\""),
         SdkSource::Path(p) => format!("redress-sdk = {{ path = {:?} }}", p.display().to_string()),
+        SdkSource::Git { url, rev: None } => format!("redress-sdk = {{ git = {url:?} }}"),
+        SdkSource::Git {
+            url,
+            rev: Some(rev),
+        } => format!("redress-sdk = {{ git = {url:?}, rev = {rev:?} }}"),
     };
     let type_name: String = name
         .split('-')

@@ -93,7 +93,9 @@ impl Complaints {
     }
 
     /// Deadlines not yet met that fall before `filter.before`, soonest first: the work
-    /// queue of a complaints team.
+    /// queue of a complaints team. Deadlines whose clock is paused are left out: their
+    /// `due_at` is where they stood when the clock stopped, not a date anyone has to meet,
+    /// and they come back with a fresh date when the clock resumes.
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] for a limit out of range.
@@ -110,6 +112,7 @@ impl Complaints {
         }
         let rows = complaint_deadline::Entity::find()
             .filter(complaint_deadline::Column::MetAt.is_null())
+            .filter(complaint_deadline::Column::Paused.eq(false))
             .filter(complaint_deadline::Column::DueAt.lt(before))
             .order_by_asc(complaint_deadline::Column::DueAt)
             .order_by_asc(complaint_deadline::Column::Id)

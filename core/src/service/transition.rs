@@ -137,6 +137,9 @@ impl Complaints {
             let facts = self.facts(&current, from).await?;
             match self.compliance.check_closure(region, facts, response).await {
                 Closure::Missing(missing) => return Err(ServiceError::Incomplete { missing }),
+                Closure::Fallback { missing, .. } if !missing.is_empty() => {
+                    return Err(ServiceError::Incomplete { missing });
+                }
                 closure => Some(closure),
             }
         } else {
@@ -279,12 +282,8 @@ impl Complaints {
             .insert(&txn)
             .await?;
         }
-        if let Some(Closure::Unchecked { reason }) = &closure
-            && self
-                .compliance
-                .host()
-                .is_some_and(|h| h.compliance_for(region.into()).is_some())
-        {
+        if let Some(Closure::Fallback { reason, .. }) = &closure {
+            let region_code: &str = region.into();
             EventRecord {
                 complaint_id: current.id,
                 kind: "plugin_failure",
@@ -293,7 +292,12 @@ impl Complaints {
                 actor: &actor.0,
                 public: false,
                 body: None,
-                data: Some(json!({"call": "check_closure", "error": reason})),
+                data: Some(json!({
+                    "call": "check_closure",
+                    "error": reason,
+                    "fallback": format!("fallback:{region_code}"),
+                    "checked": "the region's fixed list of required elements",
+                })),
                 at: now,
             }
             .insert(&txn)

@@ -200,8 +200,20 @@ const FINAL_ELEMENTS: &[(&str, &str)] = &[
 fn within_summary_window(host: &dyn Host, complaint: &Complaint, response: &FinalResponse) -> bool {
     let window = BusinessCalendar::from_host(Region::Uk, host).and_then(|calendar| {
         let received = calendar.local_date(complaint.received_at)?;
-        let last = calendar.add_business_days(received, 3)?;
-        calendar.end_of_day(last)
+        let last = calendar.add_business_days_counted(received, 3)?;
+        if let Some(year) = last.unpublished_year {
+            // Counted without the year's bank holidays: the window may close
+            // early, never late, so a borderline response asks for a final one.
+            host.log(
+                LogLevel::Warn,
+                "summary resolution window counted without published bank holidays",
+                &[
+                    ("reference", &complaint.reference),
+                    ("year", &year.to_string()),
+                ],
+            );
+        }
+        calendar.end_of_day(last.date)
     });
     match window {
         Ok(due) => response.sent_at < due,

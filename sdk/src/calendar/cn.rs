@@ -9,8 +9,11 @@
 //!
 //! Every day of each announced holiday block is listed (weekends inside a
 //! block too), and so is each weekend day declared a working day. The notice
-//! for 2027 is normally published in the fourth quarter of 2026; until it is
-//! added, 2027 dates are an error.
+//! for 2027 is normally published in the fourth quarter of 2026; it could not
+//! be found when this table was last revised (December 2026), so 2027 is
+//! counted provisionally (see the module above: every day counts as a working
+//! day, since any weekend day may be a make-up day) until it is added here or
+//! an operator supplies it through the `calendar.*` settings.
 
 use std::ops::RangeInclusive;
 

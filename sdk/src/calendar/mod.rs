@@ -9,12 +9,25 @@
 //! | UK | England & Wales bank holidays, GOV.UK | Europe/London | 2024–2027 (table) |
 //! | EU | TARGET2 (T2) closing days, European Central Bank | Europe/Brussels | 2022–2035 (rule) |
 //! | CN | State Council holiday notices, with make-up working days | Asia/Shanghai | 2024–2026 (table) |
-//! | SG | MOM gazetted public holidays, with days in lieu | Asia/Singapore | 2024–2026 (table) |
+//! | SG | MOM gazetted public holidays, with days in lieu | Asia/Singapore | 2024–2027 (table) |
 //!
 //! Rule-based calendars stop at 2035 so that a statutory change (the US added
 //! Juneteenth in 2021) is reviewed rather than silently missed. Table-based
-//! calendars end at the last year the authority has published; asking about a
-//! later date returns [`CalendarError::YearNotCovered`], never a guess.
+//! calendars end at the last year the authority has published.
+//!
+//! Two ways to ask about a year a calendar does not cover:
+//!
+//! - the exact questions ([`BusinessCalendar::is_business_day`],
+//!   [`BusinessCalendar::holiday`], [`BusinessCalendar::add_business_days`])
+//!   return [`CalendarError::YearNotCovered`], never a guess;
+//! - the counting questions deadlines use ([`BusinessCalendar::counted_day`],
+//!   [`BusinessCalendar::add_business_days_counted`], and
+//!   [`DeadlineClock`](crate::clock::DeadlineClock) built on them) answer
+//!   *provisionally*: a day the calendar cannot know counts as a working day
+//!   unless it is a weekend, and in China, where a weekend day can be a make-up
+//!   working day, every such day counts. Holidays only ever remove working
+//!   days, so a period counted this way ends no later than the true one; the
+//!   answer says it is provisional so the deadline can say so too.
 //!
 //! No maintained crate covers all five calendars (including China's make-up
 //! working days), so the tables live here with their sources beside them.
@@ -97,7 +110,14 @@ impl Region {
         }
     }
 
-    fn calendar_name(self) -> &'static str {
+    /// Whether the region's calendar turns some weekend days into working days
+    /// (China's 调休上班日), which a count without the year's table cannot know.
+    pub fn has_make_up_working_days(self) -> bool {
+        self == Region::Cn
+    }
+
+    /// The name of the calendar, for messages.
+    pub fn calendar_name(self) -> &'static str {
         match self {
             Region::Us => "US federal",
             Region::Uk => "England & Wales",
@@ -137,6 +157,48 @@ pub enum CalendarError {
         /// What is wrong with it.
         problem: String,
     },
+}
+
+/// How one day counts towards a deadline; see [`BusinessCalendar::counted_day`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedDay {
+    /// Whether the day counts as a business day.
+    pub business: bool,
+    /// Whether the year has no holiday data, so `business` is the
+    /// conservative guess rather than the calendar's answer.
+    pub provisional: bool,
+}
+
+/// A date reached by counting, and whether the count crossed a year the
+/// calendar has no data for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// The date reached.
+    pub date: NaiveDate,
+    /// The first year counted without holiday data, if any; the date is then
+    /// provisional, and never later than the one the published table gives.
+    pub unpublished_year: Option<i32>,
+}
+
+impl Counted {
+    /// A date reached without crossing any year lacking data.
+    pub fn exact(date: NaiveDate) -> Self {
+        Self {
+            date,
+            unpublished_year: None,
+        }
+    }
+
+    /// Whether the count used a provisional answer.
+    pub fn is_provisional(&self) -> bool {
+        self.unpublished_year.is_some()
+    }
+
+    pub(crate) fn note(&mut self, day: CountedDay, date: NaiveDate) {
+        if day.provisional && self.unpublished_year.is_none() {
+            self.unpublished_year = Some(date.year());
+        }
+    }
 }
 
 /// Holidays an operator added through configuration, for years the built-in
@@ -327,6 +389,82 @@ impl BusinessCalendar {
         Ok(!weekend || working_weekend)
     }
 
+    /// Whether the calendar has holiday data for `date`'s year (built in, or
+    /// vouched for by the operator with `calendar.extra-years`).
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.check_year(date).is_ok()
+    }
+
+    /// Whether `date` counts as a business day when counting a deadline.
+    ///
+    /// In a covered year this is [`is_business_day`](Self::is_business_day).
+    /// In a year without data the answer is provisional and errs towards a
+    /// working day: weekends are rest days and no day is a holiday, except in
+    /// China, where a weekend day may be a make-up working day and so every
+    /// day counts. A count made of such answers never ends later than the one
+    /// the published table will give.
+    pub fn counted_day(&self, date: NaiveDate) -> CountedDay {
+        match self.is_business_day(date) {
+            Ok(business) => CountedDay {
+                business,
+                provisional: false,
+            },
+            Err(_) => {
+                let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+                CountedDay {
+                    business: self.region.has_make_up_working_days() || !weekend,
+                    provisional: true,
+                }
+            }
+        }
+    }
+
+    /// The date `n` business days after `date`, not counting `date` itself,
+    /// counting years without data provisionally as [`counted_day`](Self::counted_day)
+    /// does. The answer names the first such year, if any was used.
+    ///
+    /// # Errors
+    ///
+    /// [`CalendarError::TimestampOutOfRange`] past the end of chrono's dates.
+    pub fn add_business_days_counted(
+        &self,
+        date: NaiveDate,
+        n: u32,
+    ) -> Result<Counted, CalendarError> {
+        let mut counted = Counted::exact(date);
+        let mut left = n;
+        while left > 0 {
+            counted.date = next_day(counted.date)?;
+            let day = self.counted_day(counted.date);
+            counted.note(day, counted.date);
+            if day.business {
+                left -= 1;
+            }
+        }
+        Ok(counted)
+    }
+
+    /// The first business day on or after `date`, counting years without
+    /// data provisionally as [`counted_day`](Self::counted_day) does.
+    ///
+    /// # Errors
+    ///
+    /// [`CalendarError::TimestampOutOfRange`] past the end of chrono's dates.
+    pub fn business_day_on_or_after_counted(
+        &self,
+        date: NaiveDate,
+    ) -> Result<Counted, CalendarError> {
+        let mut counted = Counted::exact(date);
+        loop {
+            let day = self.counted_day(counted.date);
+            counted.note(day, counted.date);
+            if day.business {
+                return Ok(counted);
+            }
+            counted.date = next_day(counted.date)?;
+        }
+    }
+
     /// The first business day on or after `date`.
     ///
     /// # Errors
@@ -423,6 +561,39 @@ mod tests {
             CalendarError::YearNotCovered { year: 2027, .. }
         ));
         assert!(err.to_string().contains("2024 to 2026"));
+    }
+
+    #[test]
+    fn counting_into_an_unpublished_year_skips_only_weekends_and_says_so() {
+        let sg = BusinessCalendar::new(Region::Sg);
+        // Fri 2028-01-07 + 2: Mon 10 and Tue 11 January, weekends the only rest days.
+        let counted = sg.add_business_days_counted(date(2028, 1, 7), 2).unwrap();
+        assert_eq!(counted.date, date(2028, 1, 11));
+        assert_eq!(counted.unpublished_year, Some(2028));
+        // Inside the table the count is exact.
+        let counted = sg.add_business_days_counted(date(2027, 2, 5), 1).unwrap();
+        assert_eq!(
+            counted.date,
+            date(2027, 2, 9),
+            "CNY 6-7 Feb, in lieu Mon 8 Feb 2027"
+        );
+        assert!(!counted.is_provisional());
+    }
+
+    #[test]
+    fn an_unpublished_chinese_year_counts_every_day_because_of_make_up_days() {
+        let cn = BusinessCalendar::new(Region::Cn);
+        // Sat 2027-03-06 may be a make-up working day: it counts.
+        let day = cn.counted_day(date(2027, 3, 6));
+        assert!(day.business && day.provisional);
+        let counted = cn
+            .business_day_on_or_after_counted(date(2027, 3, 6))
+            .unwrap();
+        assert_eq!(counted.date, date(2027, 3, 6));
+        assert!(counted.is_provisional());
+        // A published year still uses the table: 2026-01-04 is a make-up Sunday.
+        let day = cn.counted_day(date(2026, 1, 4));
+        assert!(day.business && !day.provisional);
     }
 
     #[test]

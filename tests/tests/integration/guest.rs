@@ -1,5 +1,6 @@
 //! Builds the plugins the tests install, once per test run: the five regional compliance
-//! plugins from `plugins/`, and the plugin host's looping fixture as a hostile plugin.
+//! plugins from `plugins/`, and the plugin host's fixtures: a well-behaved one and the
+//! hostile ones (a loop, a memory bomb, a trap, garbage answers, forbidden imports).
 //!
 //! They build with `cargo build --release --target wasm32-wasip2` into a target directory
 //! of their own: the `cargo test` running us holds the lock on the main one.
@@ -53,7 +54,14 @@ pub fn component(crate_name: &str) -> Vec<u8> {
         );
         build(
             &root.join("core/plugin-host/fixtures/Cargo.toml"),
-            &["fixture-spin"],
+            &[
+                "fixture-good",
+                "fixture-spin",
+                "fixture-balloon",
+                "fixture-panic",
+                "fixture-garbage",
+                "fixture-forbidden",
+            ],
         );
     });
     let path = out_dir()
@@ -72,18 +80,20 @@ pub fn manifest(name: &str, version: &str, region: &str, wasm: &[u8]) -> String 
     )
 }
 
+/// The default limits (50 ms, 64 MiB) with a pool small enough for many hosts in one
+/// test process.
+pub fn limits() -> SandboxLimits {
+    SandboxLimits {
+        pooled_instances: 8,
+        ..Default::default()
+    }
+}
+
 /// A plugin host in a temporary directory with `plugins` installed as
 /// (crate name, plugin name, region).
 pub fn host_with(plugins: &[(&str, &str, &str)]) -> (Arc<PluginHost>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let host = PluginHost::open(
-        dir.path(),
-        SandboxLimits {
-            pooled_instances: 8,
-            ..Default::default()
-        },
-    )
-    .expect("plugin host opens");
+    let host = PluginHost::open(dir.path(), limits()).expect("plugin host opens");
     for (crate_name, name, region) in plugins {
         let wasm = component(crate_name);
         host.install(&wasm, &manifest(name, "1.0.0", region, &wasm), false)

@@ -9,6 +9,7 @@ mod compliance;
 mod filing;
 mod guest;
 mod history;
+mod hostile;
 mod import;
 mod import_rows;
 mod input_limits;
