@@ -235,10 +235,13 @@ async fn a_looping_plugin_is_stopped_and_the_complaint_gets_fallback_deadlines(b
     assert_eq!(looping["name"], "looping-sg");
     assert!(looping["quarantined"].is_string(), "{looping}");
     assert_eq!(looping["serving"], false);
-    // A quarantined plugin is not called at all: its call counter stays where it was.
-    let calls_before = host.metrics().plugins["looping-sg"].calls;
+    // A quarantined plugin is not run: the call is refused as unavailable, and no more
+    // timeouts are counted against it.
+    let before = host.metrics().plugins["looping-sg"].failures;
     let (later, _) = file(&app, &body).await;
-    assert_eq!(host.metrics().plugins["looping-sg"].calls, calls_before);
+    let after = host.metrics().plugins["looping-sg"].failures;
+    assert_eq!(after.timeout, before.timeout);
+    assert_eq!(after.unavailable, before.unavailable + 1);
     let (_, list) = send(&app, get(&format!("/v1/complaints/{later}/deadlines"))).await;
     assert_eq!(deadline(&list, "acknowledge")["source"], "fallback:SG");
     store.finish().await;
