@@ -8,11 +8,14 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::api::{self, AppState};
+use crate::bus::Bus;
 use crate::compliance::Compliance;
 use crate::config::Settings;
 use crate::import::{self, ImportSummary};
 use crate::plugins::{self, scaffold, scaffold::SdkSource};
 use crate::service::Complaints;
+use crate::workers::Runtime;
+use crate::workers::control::PLUGINS_CHANGED;
 use crate::{store, telemetry};
 
 /// A sample of real complaints from the CFPB's public Consumer Complaint Database.
@@ -109,7 +112,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     telemetry::init(&settings.log);
     let command = match cli.command {
-        Command::Plugin(command) => return plugin_command(&settings, command),
+        Command::Plugin(command) => {
+            let changed = plugin_command(&settings, command)?;
+            if changed {
+                announce_plugins(&settings).await;
+            }
+            return Ok(());
+        }
         other => other,
     };
     let db = store::connect(&settings.database)
@@ -118,7 +127,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     store::migrate(&db)
         .await
         .context("cannot apply migrations")?;
-    let mut complaints = Complaints::new(db.clone(), settings.lifecycle.clone());
+    let mut complaints =
+        Complaints::new(db.clone(), settings.lifecycle.clone()).with_tasks(settings.tasks.clone());
     if matches!(command, Command::Serve | Command::Demo) {
         let host = plugins::open_host(&settings.plugins).context("cannot open the plugins")?;
         complaints = complaints.with_compliance(Compliance::with_host(host));
@@ -162,7 +172,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result<()> {
+/// Runs a plugin command; true when it changed the installed set.
+fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result<bool> {
     match command {
         PluginCommand::New {
             name,
@@ -184,16 +195,17 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
                 "next: cd {} && cargo test && cargo build --release --target wasm32-wasip2",
                 created.display()
             );
-            return Ok(());
+            return Ok(false);
         }
         PluginCommand::Seal { wasm, manifest } => {
             let digest = seal(&wasm, &manifest)?;
             println!("{}: sha256 = {digest}", manifest.display());
-            return Ok(());
+            return Ok(false);
         }
         _ => {}
     }
     let host = plugins::open_host(&settings.plugins).context("cannot open the plugins")?;
+    let changed = !matches!(command, PluginCommand::List { .. });
     match command {
         PluginCommand::Install {
             wasm,
@@ -249,7 +261,28 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
         }
         PluginCommand::New { .. } | PluginCommand::Seal { .. } => {}
     }
-    Ok(())
+    Ok(changed)
+}
+
+/// Tells running replicas over NATS that the plugins changed, so they reload within a
+/// second instead of at their next periodic look. Without NATS there is nobody to tell.
+async fn announce_plugins(settings: &Settings) {
+    let Some(url) = &settings.nats.url else {
+        return;
+    };
+    let announced = async {
+        let bus = Bus::nats(url, crate::bus::BusConfig::from_settings(settings)).await?;
+        bus.announce(PLUGINS_CHANGED).await
+    };
+    match tokio::time::timeout(Duration::from_secs(5), announced).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!(
+            "note: running servers were not told ({e}); they reload within plugins.reload_interval_ms"
+        ),
+        Err(_) => eprintln!(
+            "note: NATS did not answer; running servers reload within plugins.reload_interval_ms"
+        ),
+    }
 }
 
 /// Writes the component's SHA-256 into the manifest's `sha256` line (added when absent),
@@ -324,7 +357,22 @@ async fn serve(settings: &Settings, complaints: Complaints) -> anyhow::Result<()
             }
         }
     });
+    let bus = Bus::from_settings(settings)
+        .await
+        .context("cannot use nats.url")?;
+    let runtime = Runtime::start(complaints.clone(), bus, settings.outbox.clone());
     if let Some(host) = complaints.compliance().host().cloned() {
+        // Another replica (or the CLI) announces installs at once; the periodic look also
+        // catches what was missed while the bus was down.
+        let announced = host.clone();
+        runtime.control().on(PLUGINS_CHANGED, move || {
+            let host = announced.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = host.reload() {
+                    tracing::warn!(error = %e, "could not reload plugins");
+                }
+            });
+        });
         let every = Duration::from_millis(settings.plugins.reload_interval_ms);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -342,6 +390,7 @@ async fn serve(settings: &Settings, complaints: Complaints) -> anyhow::Result<()
     let state = AppState {
         complaints,
         plugin_upload_limit: settings.plugins.upload_limit,
+        control: runtime.control().clone(),
     };
     let body_limit = settings.http.body_limit;
     let mut server = actix_web::HttpServer::new(move || api::app(state.clone(), body_limit));
@@ -353,5 +402,6 @@ async fn serve(settings: &Settings, complaints: Complaints) -> anyhow::Result<()
         .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
     tracing::info!(bind = %settings.http.bind, "serving the API");
     server.run().await?;
+    drop(runtime);
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! calls.
 
 pub mod api;
+pub mod bus;
 pub mod cli;
 pub mod compliance;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod plugins;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod workers;
 
 pub use config::Settings;
 pub use error::ServiceError;

@@ -7,6 +7,7 @@ pub mod error;
 mod health;
 mod openapi;
 mod plugins;
+mod tasks;
 mod tracking;
 
 use std::time::Instant;
@@ -19,6 +20,7 @@ use actix_web::{App, HttpResponse};
 use rand::RngCore;
 
 use crate::service::Complaints;
+use crate::workers::Control;
 
 pub use openapi::ApiDoc;
 
@@ -28,6 +30,8 @@ pub struct AppState {
     pub complaints: Complaints,
     /// Largest plugin upload accepted by the admin API, in bytes.
     pub plugin_upload_limit: usize,
+    /// Notices to the other replicas (plugin installs).
+    pub control: Control,
 }
 
 /// Builds the application: routes, body limit, error rendering and request logging.
@@ -91,6 +95,18 @@ pub fn app(
         .service(resource("/v1/complaints/{id}/deadlines").route(web::get().to(deadlines::of_complaint)))
         .service(resource("/v1/complaints/{id}/clock").route(web::post().to(deadlines::record_clock)))
         .service(resource("/v1/deadlines").route(web::get().to(deadlines::due)))
+        .service(
+            resource("/v1/complaints/{id}/tasks")
+                .route(web::post().to(tasks::create))
+                .route(web::get().to(tasks::of_complaint)),
+        )
+        .service(resource("/v1/tasks").route(web::get().to(tasks::list)))
+        .service(resource("/v1/tasks/{task_id}").route(web::get().to(tasks::read)))
+        .service(resource("/v1/tasks/{task_id}/claim").route(web::post().to(tasks::claim)))
+        .service(resource("/v1/tasks/{task_id}/answer").route(web::post().to(tasks::answer)))
+        .service(resource("/v1/tasks/{task_id}/cancel").route(web::post().to(tasks::cancel)))
+        .service(resource("/v1/escalations").route(web::get().to(tasks::escalations)))
+        .service(resource("/v1/escalations/{escalation_id}/acknowledge").route(web::post().to(tasks::acknowledge)))
         .service(
             resource("/v1/admin/plugins")
                 .app_data(web::PayloadConfig::new(upload_limit))

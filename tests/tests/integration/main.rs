@@ -4,10 +4,12 @@
 mod support;
 
 mod bad_input;
+mod bus;
 mod compliance;
 mod filing;
 mod guest;
 mod import;
 mod lifecycle;
 mod listing;
+mod tasks;
 mod tracking;

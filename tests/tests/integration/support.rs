@@ -52,7 +52,8 @@ impl TestStore {
             .await
             .expect("connect to the test database");
         redress::store::migrate(&db).await.expect("migrate");
-        let complaints = Complaints::new(db, settings.lifecycle.clone());
+        let complaints =
+            Complaints::new(db, settings.lifecycle.clone()).with_tasks(settings.tasks.clone());
         Self {
             settings,
             complaints,
@@ -97,6 +98,7 @@ impl TestStore {
             AppState {
                 complaints: self.complaints.clone(),
                 plugin_upload_limit: 32 << 20,
+                control: redress::workers::Control::default(),
             },
             self.settings.http.body_limit,
         ))
@@ -119,6 +121,12 @@ impl TestStore {
             .await
             .expect("count")
     }
+}
+
+/// A subject prefix no other test uses, so tests sharing one NATS server never see each
+/// other's streams.
+pub fn unique_prefix() -> String {
+    format!("t{}", random_suffix())
 }
 
 fn random_suffix() -> String {
