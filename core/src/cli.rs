@@ -53,6 +53,37 @@ pub enum Command {
     /// Install and manage plugins (WebAssembly components built with redress-sdk).
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Work as a department: take its tasks from NATS and answer them.
+    #[command(subcommand)]
+    Dept(DeptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeptCommand {
+    /// Show the department's tasks and post answers (asks on a terminal; see --answer).
+    Work {
+        /// The department, as in tasks.departments.
+        #[arg(long)]
+        department: String,
+        /// Only this region's tasks (the department must be set up per region).
+        #[arg(long)]
+        region: Option<String>,
+        /// NATS server; nats.url from the settings when absent.
+        #[arg(long, value_name = "URL")]
+        nats_url: Option<String>,
+        /// Who answers, as recorded on the task.
+        #[arg(long = "as", value_name = "NAME", default_value = "dept-worker")]
+        name: String,
+        /// Answer every task with this text, without asking; one JSON line per task.
+        #[arg(long, value_name = "TEXT")]
+        answer: Option<String>,
+        /// Stop after this many answers.
+        #[arg(long, value_name = "N")]
+        max: Option<u64>,
+        /// Stop when no task came for this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        idle_exit: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +143,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     telemetry::init(&settings.log);
     let command = match cli.command {
+        Command::Dept(command) => return dept_command(&settings, command).await,
         Command::Plugin(command) => {
             let changed = plugin_command(&settings, command)?;
             if changed {
@@ -168,8 +200,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(&settings, complaints).await
         }
         Command::Serve => serve(&settings, complaints).await,
-        Command::Plugin(_) => unreachable!("handled before the database opens"),
+        Command::Plugin(_) | Command::Dept(_) => {
+            unreachable!("handled before the database opens")
+        }
     }
+}
+
+async fn dept_command(settings: &Settings, command: DeptCommand) -> anyhow::Result<()> {
+    let DeptCommand::Work {
+        department,
+        region,
+        nats_url,
+        name,
+        answer,
+        max,
+        idle_exit,
+    } = command;
+    if !crate::config::is_department_name(&department) {
+        anyhow::bail!("--department must be 1 to 64 letters, digits, _ or -");
+    }
+    if let Some(r) = &region
+        && r.parse::<crate::domain::Region>().is_err()
+    {
+        anyhow::bail!("--region must be one of US, UK, EU, CN, HK, SG");
+    }
+    if answer.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        anyhow::bail!("--answer must not be empty");
+    }
+    let url = nats_url
+        .or_else(|| settings.nats.url.clone())
+        .context("the department worker talks to NATS: set nats.url or pass --nats-url")?;
+    let bus = Bus::nats(&url, crate::bus::BusConfig::from_settings(settings))
+        .await
+        .with_context(|| format!("cannot use {url}"))?;
+    let options = crate::dept::WorkOptions {
+        department,
+        region,
+        name,
+        answer,
+        max,
+        idle_exit: idle_exit.map(Duration::from_secs),
+    };
+    let answered = crate::dept::work(&bus, &options).await?;
+    tracing::info!(answered, "department worker stopped");
+    Ok(())
 }
 
 /// Runs a plugin command; true when it changed the installed set.

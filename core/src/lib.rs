@@ -11,6 +11,7 @@ pub mod bus;
 pub mod cli;
 pub mod compliance;
 pub mod config;
+pub mod dept;
 pub mod domain;
 pub mod error;
 pub mod import;

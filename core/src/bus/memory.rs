@@ -492,6 +492,18 @@ impl AckHandle {
         self.wake.notify_waiters();
     }
 
+    pub(super) fn keep_alive(&self) {
+        let mut state = lock(&self.state);
+        if let Some(c) = state
+            .streams
+            .get_mut(&self.stream)
+            .and_then(|s| s.consumers.get_mut(&self.consumer))
+            && let Some(pending) = c.pending.get_mut(&self.sequence)
+        {
+            pending.due = Instant::now() + c.ack_wait;
+        }
+    }
+
     pub(super) fn retry(self, delay: Duration) {
         let mut state = lock(&self.state);
         if let Some(pending) = state

@@ -81,6 +81,20 @@ impl Delivery {
         }
     }
 
+    /// Still working on it: the ack wait starts over (a person reading a task).
+    ///
+    /// # Errors
+    /// The bus could not be told.
+    pub async fn keep_alive(&self) -> Result<(), BusError> {
+        match &self.handle {
+            Handle::Memory(h) => {
+                h.keep_alive();
+                Ok(())
+            }
+            Handle::Nats(h) => h.keep_alive().await,
+        }
+    }
+
     /// Not now: deliver it again after `delay`.
     ///
     /// # Errors

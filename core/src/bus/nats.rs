@@ -440,6 +440,17 @@ impl AckHandle {
         }
     }
 
+    pub(super) async fn keep_alive(&self) -> Result<(), BusError> {
+        let message = match self {
+            Self::Message(m) => m,
+            Self::DeadLetter(dead) => &dead.advisory,
+        };
+        message
+            .ack_with(AckKind::Progress)
+            .await
+            .map_err(unavailable)
+    }
+
     pub(super) async fn retry(self, delay: Duration) -> Result<(), BusError> {
         let message = match self {
             Self::Message(m) => *m,
