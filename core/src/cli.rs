@@ -141,7 +141,7 @@ pub enum PluginCommand {
 /// Settings, database or I/O failures, reported to the operator.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
-    telemetry::init(&settings.log);
+    let _telemetry = telemetry::init(&settings.log, &settings.telemetry);
     let command = match cli.command {
         Command::Dept(command) => return dept_command(&settings, command).await,
         Command::Plugin(command) => {

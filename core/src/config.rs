@@ -16,6 +16,7 @@ pub struct Settings {
     pub nats: NatsSettings,
     pub tasks: TaskSettings,
     pub outbox: OutboxSettings,
+    pub telemetry: TelemetrySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +190,15 @@ pub struct TaskRule {
     pub region: Option<String>,
 }
 
+/// Traces for an OpenTelemetry collector.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    /// OTLP/HTTP endpoint (`http://collector:4318`); traces are not exported when unset.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` on every span.
+    pub service_name: String,
+}
+
 /// The outbox relay.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OutboxSettings {
@@ -283,7 +293,8 @@ impl Settings {
             .set_default("outbox.batch", 256)?
             .set_default("outbox.poll_ms", 250)?
             .set_default("outbox.lease_ms", 5000)?
-            .set_default("outbox.max_backoff_ms", 10_000)?)
+            .set_default("outbox.max_backoff_ms", 10_000)?
+            .set_default("telemetry.service_name", "redress")?)
     }
 
     fn validate(&self) -> Result<(), SettingsError> {

@@ -18,6 +18,7 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
 use rand::RngCore;
+use tracing::Instrument;
 
 use crate::service::Complaints;
 use crate::workers::Control;
@@ -58,7 +59,20 @@ pub fn app(
             let method = req.method().to_string();
             let request_id = request_id();
             let started = Instant::now();
-            let fut = srv.call(req);
+            let span = tracing::info_span!(
+                "http.request",
+                otel.kind = "server",
+                http.method = %method,
+                http.route = %route,
+            );
+            // A caller's trace continues here.
+            crate::telemetry::continue_trace(
+                &span,
+                req.headers()
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
+            );
+            let fut = span.in_scope(|| srv.call(req));
             async move {
                 let mut res = fut.await?;
                 let status = res.status().as_u16();
@@ -73,6 +87,7 @@ pub fn app(
                 }
                 Ok(res)
             }
+            .instrument(span)
         })
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))

@@ -9,6 +9,7 @@
 mod view;
 
 use std::sync::Arc;
+use tracing::Instrument;
 
 use chrono::{DateTime, Utc};
 use redress_plugin_host::{CallError, PluginHost};
@@ -119,6 +120,7 @@ impl Compliance {
             let view = facts.into_view(code);
             (source, host.deadlines(code, &view, &events))
         })
+        .instrument(tracing::info_span!("plugin.call", region = code))
         .await;
         match answer {
             Ok((Some(source), Ok(list))) => Computed {
@@ -160,6 +162,7 @@ impl Compliance {
             let view = facts.into_view(code);
             host.retention(code, &view)
         })
+        .instrument(tracing::info_span!("plugin.call", region = code))
         .await;
         match answer {
             Ok(Ok(period)) => {
@@ -199,6 +202,7 @@ impl Compliance {
             let view = facts.into_view(code);
             host.check_closure(code, &view, &view::response_to_host(response))
         })
+        .instrument(tracing::info_span!("plugin.call", region = code))
         .await;
         match answer {
             Ok(Ok(missing)) if missing.is_empty() => Closure::Complete,

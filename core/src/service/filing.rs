@@ -95,6 +95,7 @@ impl Complaints {
     /// # Errors
     /// [`ServiceError::Invalid`] naming the field; [`ServiceError::Conflict`] when the key
     /// was used for a different request.
+    #[tracing::instrument(name = "service.file", skip_all)]
     pub async fn file(
         &self,
         input: NewComplaint,

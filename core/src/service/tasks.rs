@@ -172,6 +172,7 @@ impl Complaints {
     /// # Errors
     /// [`ServiceError::Invalid`] naming the field; [`ServiceError::Conflict`] when the
     /// complaint no longer owes an answer.
+    #[tracing::instrument(name = "service.create_task", skip_all)]
     pub async fn create_task(
         &self,
         complaint_key: &str,
@@ -384,6 +385,7 @@ impl Complaints {
     /// # Errors
     /// [`ServiceError::Missing`]; [`ServiceError::Conflict`] for a cancelled task or a stale
     /// `expected_version`.
+    #[tracing::instrument(name = "service.apply_answer", skip_all, fields(task_id = id))]
     pub async fn apply_answer(
         &self,
         id: i64,

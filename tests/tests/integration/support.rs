@@ -94,11 +94,23 @@ impl TestStore {
         Response = ServiceResponse<impl MessageBody>,
         Error = actix_web::Error,
     > {
+        self.app_with(redress::workers::Control::default()).await
+    }
+
+    /// The API over this store, announcing changes through `control`.
+    pub async fn app_with(
+        &self,
+        control: redress::workers::Control,
+    ) -> impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    > {
         test::init_service(api::app(
             AppState {
                 complaints: self.complaints.clone(),
                 plugin_upload_limit: 32 << 20,
-                control: redress::workers::Control::default(),
+                control,
             },
             self.settings.http.body_limit,
         ))
