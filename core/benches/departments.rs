@@ -66,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
 
     db.execute_unprepared(&format!("DROP SCHEMA \"{run}\" CASCADE"))
         .await?;
+    bus.remove_streams().await;
     Ok(())
 }
 

@@ -104,7 +104,8 @@ pub struct NatsSettings {
     /// How long domain events stay on their stream for late readers.
     pub events_max_age_hours: u64,
     /// The results consumer's limits: how long an answer may be processed before it is
-    /// delivered again, and how often.
+    /// delivered again, and how often (-1: until it is applied, so an answer waits out a
+    /// database outage instead of being dropped).
     pub results_ack_wait_secs: u64,
     pub results_max_deliver: i64,
 }
@@ -286,7 +287,7 @@ impl Settings {
             .set_default("nats.duplicate_window_secs", 120)?
             .set_default("nats.events_max_age_hours", 24 * 7)?
             .set_default("nats.results_ack_wait_secs", 30)?
-            .set_default("nats.results_max_deliver", 10)?
+            .set_default("nats.results_max_deliver", -1)?
             .set_default("tasks.default_due_hours", 72)?
             .set_default("tasks.escalation_interval_ms", 5000)?
             .set_default("tasks.supervisor_queue", "supervisors")?
@@ -372,10 +373,13 @@ impl Settings {
         if self.nats.duplicate_window_secs == 0 {
             return Err(invalid("nats.duplicate_window_secs", "must be at least 1"));
         }
-        if self.nats.results_ack_wait_secs == 0 || self.nats.results_max_deliver < 1 {
+        if self.nats.results_ack_wait_secs == 0 {
+            return Err(invalid("nats.results_ack_wait_secs", "must be at least 1"));
+        }
+        if self.nats.results_max_deliver == 0 || self.nats.results_max_deliver < -1 {
             return Err(invalid(
                 "nats.results_max_deliver",
-                "the results consumer needs an ack wait and at least one delivery",
+                "must be -1 (no limit) or at least 1",
             ));
         }
         if self.outbox.batch == 0 || self.outbox.batch > 10_000 {
@@ -486,5 +490,72 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> TaskRule {
+        TaskRule {
+            department: "fraud".into(),
+            question: "Is this card activity fraudulent?".into(),
+            due_hours: Some(48),
+            product: None,
+            product_contains: Some("Credit card".into()),
+            issue_contains: Some("fraud".into()),
+            region: None,
+        }
+    }
+
+    fn refusal(settings: &Settings) -> (String, String) {
+        match settings.validate() {
+            Err(SettingsError::Invalid { key, reason }) => (key.to_owned(), reason),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn task_rules_are_checked_at_start() {
+        let mut settings = Settings::default_for("sqlite://x.db");
+        settings.tasks.rules = vec![rule()];
+        assert!(settings.validate().is_ok());
+
+        settings.tasks.rules[0].product_contains = None;
+        settings.tasks.rules[0].issue_contains = Some("  ".into());
+        let (key, reason) = refusal(&settings);
+        assert_eq!(key, "tasks.rules");
+        assert_eq!(reason, "rule 0: a rule needs at least one condition");
+
+        settings.tasks.rules = vec![rule()];
+        settings.tasks.departments = vec![DepartmentSettings {
+            name: "legal".into(),
+            regions: Vec::new(),
+            ack_wait_secs: 30,
+            max_deliver: 5,
+            supervisor_queue: None,
+        }];
+        let (_, reason) = refusal(&settings);
+        assert_eq!(reason, "rule 0: the department is not in tasks.departments");
+
+        settings.tasks.departments.clear();
+        settings.tasks.rules[0].region = Some("Atlantis".into());
+        assert_eq!(refusal(&settings).1, "rule 0: unknown region");
+        settings.tasks.rules[0].region = None;
+        settings.tasks.rules[0].department = "fraud.uk".into();
+        assert_eq!(refusal(&settings).0, "tasks.rules");
+    }
+
+    #[test]
+    fn bus_names_are_checked_at_start() {
+        let mut settings = Settings::default_for("sqlite://x.db");
+        settings.nats.prefix = "acme.bank".into();
+        assert_eq!(refusal(&settings).0, "nats.prefix");
+        settings.nats.prefix = "acme-bank".into();
+        settings.nats.results_max_deliver = 0;
+        assert_eq!(refusal(&settings).0, "nats.results_max_deliver");
+        settings.nats.results_max_deliver = -1;
+        assert!(settings.validate().is_ok());
     }
 }

@@ -93,6 +93,55 @@ async fn a_task_travels_from_filing_to_the_worker_binary_and_back() {
     cluster.finish().await;
 }
 
+/// The Python example in `docs/examples/` works as documented (nats-py, installed by
+/// `.ci/run`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_example_worker_answers_a_task() {
+    let cluster = Cluster::new(SHARED_NATS);
+    let core = cluster.start_core();
+    core.ready().await;
+    let complaint = file(&core.base()).await;
+    let task_id = get(&core.base(), &format!("/v1/complaints/{complaint}/tasks")).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/examples/dept_worker.py"
+    );
+    let worker = tokio::process::Command::new("python3")
+        .args([script, "fraud"])
+        .env("NATS_URL", SHARED_NATS)
+        .env("REDRESS_PREFIX", &cluster.prefix)
+        .env("MAX_TASKS", "1")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), worker)
+        .await
+        .expect("the Python worker finished")
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("answered task {task_id} ")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let base = core.base();
+    wait_until(
+        "the answer is applied",
+        Duration::from_secs(20),
+        async || get(&base, &format!("/v1/tasks/{task_id}")).await["state"] == "answered",
+    )
+    .await;
+    let task = get(&base, &format!("/v1/tasks/{task_id}")).await;
+    assert_eq!(task["answered_by"], "fraud:python-worker");
+    assert_eq!(task["answer_data"]["reviewed"], true);
+    cluster.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_nats_stopped_filing_goes_on_and_every_task_arrives_once() {
     let mut nats = NatsServer::start();

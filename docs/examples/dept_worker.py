@@ -6,6 +6,8 @@ be delivered again (the answer's message id makes a second copy harmless).
 
     NATS_URL=nats://127.0.0.1:4222 REDRESS_PREFIX=redress python3 dept_worker.py fraud
 
+MAX_TASKS=n stops after n answers (scripts, tests).
+
 Subjects, schemas and limits: docs/departments.md.
 """
 
@@ -38,7 +40,9 @@ async def main(department):
         f"{prefix}.tasks.*.{department}", durable=f"dept_{department}", stream=stream
     )
     print(f"waiting for {department} tasks", flush=True)
-    while True:
+    max_tasks = int(os.environ.get("MAX_TASKS", "0"))
+    answered = 0
+    while not max_tasks or answered < max_tasks:
         try:
             messages = await tasks.fetch(1, timeout=5)
         except NatsTimeout:
@@ -73,7 +77,9 @@ async def main(department):
                 headers=headers,
             )
             await msg.ack_sync()
+            answered += 1
             print(f"answered task {task['task_id']} ({task['reference']})", flush=True)
+    await nc.close()
 
 
 if __name__ == "__main__":

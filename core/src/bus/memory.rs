@@ -356,7 +356,7 @@ impl MemoryBus {
                 sequence: advisory_seq,
                 dead_letter: Some(DeadLetter {
                     task_sequence: about.stream_seq,
-                    dead_subject: dead_subject(&self.config, &original.subject),
+                    dead_subject: self.config.dead_letter_subject_for(&original.subject),
                     original,
                 }),
             }),
@@ -437,14 +437,6 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// `<prefix>.tasks.<region>.<department>` -> `<prefix>.dead-letters.<region>.<department>`.
-pub(super) fn dead_subject(config: &BusConfig, task_subject: &str) -> String {
-    match config.parse_department_subject("tasks", task_subject) {
-        Some((region, department)) => config.dead_letter_subject(region, department),
-        None => config.subject("dead-letters.unknown.unknown"),
-    }
 }
 
 /// What a dead letter's acknowledgement must also do: keep the task on the dead-letter

@@ -179,6 +179,14 @@ impl Bus {
         }
     }
 
+    /// Deletes this prefix's streams with everything in them: for tests and for taking an
+    /// installation down, never for a running one.
+    pub async fn remove_streams(&self) {
+        if let Self::Nats(b) = self {
+            b.remove_streams().await;
+        }
+    }
+
     /// Publishes one message and waits for the bus to store it.
     ///
     /// # Errors

@@ -81,7 +81,7 @@ impl BusConfig {
             events_max_age: Duration::from_secs(7 * 24 * 3600),
             results: Delivering {
                 ack_wait: Duration::from_secs(30),
-                max_deliver: 10,
+                max_deliver: -1,
             },
             departments: Vec::new(),
             default_department: Delivering {
@@ -134,6 +134,15 @@ impl BusConfig {
 
     pub fn dead_letter_subject(&self, region: &str, department: &str) -> String {
         self.subject(&format!("dead-letters.{region}.{department}"))
+    }
+
+    /// Where a given-up task is kept: `<prefix>.tasks.UK.fraud` ->
+    /// `<prefix>.dead-letters.UK.fraud`.
+    pub fn dead_letter_subject_for(&self, task_subject: &str) -> String {
+        match self.parse_department_subject("tasks", task_subject) {
+            Some((region, department)) => self.dead_letter_subject(region, department),
+            None => self.subject("dead-letters.unknown.unknown"),
+        }
     }
 
     pub fn control_subject(&self, notice: &str) -> String {

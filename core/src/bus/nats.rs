@@ -130,6 +130,14 @@ impl NatsBus {
         Ok(())
     }
 
+    pub(super) async fn remove_streams(&self) {
+        for kind in STREAMS {
+            // A stream that is not there is what was wanted.
+            let _ = self.js.delete_stream(self.config.stream(kind)).await;
+        }
+        self.reset().await;
+    }
+
     /// Forgets what was created, so the next use checks again.
     async fn reset(&self) {
         *self.ready.lock().await = false;
@@ -320,7 +328,7 @@ impl NatsBus {
                 js: self.js.clone(),
                 tasks_stream: self.config.stream(StreamKind::Tasks),
                 task_sequence: about.stream_seq,
-                dead_subject: super::memory::dead_subject(&self.config, &subject),
+                dead_subject: self.config.dead_letter_subject_for(&subject),
                 payload: original.payload,
                 headers: original.headers,
             }))),

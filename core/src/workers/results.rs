@@ -87,7 +87,11 @@ pub async fn handle(complaints: &Complaints, config: &BusConfig, delivery: Deliv
         let settled = match outcome {
             Handled::Applied => delivery.ack().await,
             Handled::Rejected(_) => delivery.reject().await,
-            Handled::Retried => delivery.retry(Duration::from_secs(1)).await,
+            // Longer waits the longer the trouble lasts (a database outage), up to a minute.
+            Handled::Retried => {
+                let wait = Duration::from_secs(delivery.delivered.min(30) * 2);
+                delivery.retry(wait).await
+            }
         };
         if let Err(e) = settled {
             tracing::warn!(error = %e, "could not settle a task result with the bus");

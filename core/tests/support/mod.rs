@@ -238,6 +238,7 @@ issue_contains = "fraud"
     }
 
     pub async fn finish(&self) {
+        self.bus().await.remove_streams().await;
         let db = self.db().await;
         db.execute_unprepared(&format!("DROP SCHEMA \"{}\" CASCADE", self.schema))
             .await

@@ -214,6 +214,7 @@ async fn a_task_travels_to_the_department_and_back(backend: Backend, kind: BusKi
     }
     assert_eq!(history.first().unwrap().kind, "filed");
     assert_eq!(history.last().unwrap().kind, "task_answered");
+    bus.remove_streams().await;
     store.finish().await;
 }
 
@@ -292,6 +293,7 @@ async fn unanswered_tasks_come_again_then_reach_the_owner(backend: Backend, kind
             .unwrap()
             .is_empty()
     );
+    bus.remove_streams().await;
     store.finish().await;
 }
 
@@ -402,6 +404,7 @@ async fn bad_results_are_rejected_and_change_nothing(backend: Backend, kind: Bus
             .is_empty()
     );
     assert_eq!(store.event_rows().await, events_before + 1);
+    bus.remove_streams().await;
     store.finish().await;
 }
 
@@ -426,6 +429,7 @@ async fn one_relay_publishes_at_a_time(backend: Backend, kind: BusKind) {
         .await
         .unwrap();
     assert_eq!(tasks.len(), 2);
+    bus.remove_streams().await;
     store.finish().await;
 }
 

@@ -37,7 +37,8 @@ async fn a_plugin_installed_on_one_replica_reaches_the_others_within_a_second(ba
         )
         .expect("second replica's host"),
     );
-    let config = BusConfig::new(&unique_prefix());
+    let prefix = unique_prefix();
+    let config = BusConfig::new(&prefix);
     let control_a = Control::new(make_bus(BusKind::Nats, config.clone()).await);
     let control_b = Control::new(make_bus(BusKind::Nats, config).await);
     reload_on_notice(&control_a, host_a.clone());
@@ -93,6 +94,10 @@ async fn a_plugin_installed_on_one_replica_reaches_the_others_within_a_second(ba
     for listener in listeners {
         listener.abort();
     }
+    make_bus(BusKind::Nats, BusConfig::new(&prefix))
+        .await
+        .remove_streams()
+        .await;
     store.finish().await;
 }
 
