@@ -33,7 +33,8 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error("storage failure: {0}")]
+    /// Its text is logged at debug level only: it may quote values.
+    #[error("storage failure")]
     Database(#[from] DbErr),
     #[error("{0}")]
     Bus(#[from] BusError),
@@ -104,6 +105,9 @@ impl Relay {
                         .await;
                 }
                 Err(e) => {
+                    if let RelayError::Database(detail) = &e {
+                        tracing::debug!(error = %detail, "outbox relay storage failure detail");
+                    }
                     tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox relay cannot publish; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(max_backoff);
