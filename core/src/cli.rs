@@ -8,11 +8,14 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::api::{self, AppState};
+use crate::bus::Bus;
 use crate::compliance::Compliance;
 use crate::config::Settings;
 use crate::import::{self, ImportSummary};
 use crate::plugins::{self, scaffold, scaffold::SdkSource};
 use crate::service::Complaints;
+use crate::workers::Runtime;
+use crate::workers::control::PLUGINS_CHANGED;
 use crate::{store, telemetry};
 
 /// A sample of real complaints from the CFPB's public Consumer Complaint Database.
@@ -50,6 +53,37 @@ pub enum Command {
     /// Install and manage plugins (WebAssembly components built with redress-sdk).
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Work as a department: take its tasks from NATS and answer them.
+    #[command(subcommand)]
+    Dept(DeptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeptCommand {
+    /// Show the department's tasks and post answers (asks on a terminal; see --answer).
+    Work {
+        /// The department, as in tasks.departments.
+        #[arg(long)]
+        department: String,
+        /// Only this region's tasks (the department must be set up per region).
+        #[arg(long)]
+        region: Option<String>,
+        /// NATS server; nats.url from the settings when absent.
+        #[arg(long, value_name = "URL")]
+        nats_url: Option<String>,
+        /// Who answers, as recorded on the task.
+        #[arg(long = "as", value_name = "NAME", default_value = "dept-worker")]
+        name: String,
+        /// Answer every task with this text, without asking; one JSON line per task.
+        #[arg(long, value_name = "TEXT")]
+        answer: Option<String>,
+        /// Stop after this many answers.
+        #[arg(long, value_name = "N")]
+        max: Option<u64>,
+        /// Stop when no task came for this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        idle_exit: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,9 +171,16 @@ pub enum PluginCommand {
 /// Settings, database or I/O failures, reported to the operator.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
-    telemetry::init(&settings.log);
+    let _telemetry = telemetry::init(&settings.log, &settings.telemetry);
     let command = match cli.command {
-        Command::Plugin(command) => return plugin_command(&settings, command),
+        Command::Dept(command) => return dept_command(&settings, command).await,
+        Command::Plugin(command) => {
+            let changed = plugin_command(&settings, command)?;
+            if changed {
+                announce_plugins(&settings).await;
+            }
+            return Ok(());
+        }
         other => other,
     };
     let db = store::connect(&settings.database)
@@ -148,7 +189,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     store::migrate(&db)
         .await
         .context("cannot apply migrations")?;
-    let mut complaints = Complaints::new(db.clone(), settings.lifecycle.clone());
+    let mut complaints =
+        Complaints::new(db.clone(), settings.lifecycle.clone()).with_tasks(settings.tasks.clone());
     if matches!(command, Command::Serve | Command::Demo) {
         let host = plugins::open_host(&settings.plugins).context("cannot open the plugins")?;
         complaints = complaints.with_compliance(Compliance::with_host(host));
@@ -188,11 +230,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(&settings, complaints).await
         }
         Command::Serve => serve(&settings, complaints).await,
-        Command::Plugin(_) => unreachable!("handled before the database opens"),
+        Command::Plugin(_) | Command::Dept(_) => {
+            unreachable!("handled before the database opens")
+        }
     }
 }
 
-fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result<()> {
+async fn dept_command(settings: &Settings, command: DeptCommand) -> anyhow::Result<()> {
+    let DeptCommand::Work {
+        department,
+        region,
+        nats_url,
+        name,
+        answer,
+        max,
+        idle_exit,
+    } = command;
+    if !crate::config::is_department_name(&department) {
+        anyhow::bail!("--department must be 1 to 64 letters, digits, _ or -");
+    }
+    if let Some(r) = &region
+        && r.parse::<crate::domain::Region>().is_err()
+    {
+        anyhow::bail!("--region must be one of US, UK, EU, CN, HK, SG");
+    }
+    if answer.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        anyhow::bail!("--answer must not be empty");
+    }
+    let url = nats_url
+        .or_else(|| settings.nats.url.clone())
+        .context("the department worker talks to NATS: set nats.url or pass --nats-url")?;
+    let bus = Bus::nats(&url, crate::bus::BusConfig::from_settings(settings))
+        .await
+        .with_context(|| format!("cannot use {url}"))?;
+    let options = crate::dept::WorkOptions {
+        department,
+        region,
+        name,
+        answer,
+        max,
+        idle_exit: idle_exit.map(Duration::from_secs),
+    };
+    let answered = crate::dept::work(&bus, &options).await?;
+    tracing::info!(answered, "department worker stopped");
+    Ok(())
+}
+
+/// Runs a plugin command; true when it changed the installed set.
+fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result<bool> {
     match command {
         PluginCommand::New {
             name,
@@ -219,7 +304,7 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
                 "next: cd {} && cargo test && cargo build --release --target wasm32-wasip2",
                 created.display()
             );
-            return Ok(());
+            return Ok(false);
         }
         PluginCommand::Seal { wasm, manifest } => {
             let text = rewrite_manifest(&wasm, &manifest, |text, bytes| {
@@ -229,7 +314,7 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
                 .map(|m| m.sha256)
                 .unwrap_or_default();
             println!("{}: sha256 = {digest}", manifest.display());
-            return Ok(());
+            return Ok(false);
         }
         PluginCommand::Keygen { key_id, out } => {
             let key = redress_plugin_host::PublisherKey::generate(&key_id)?;
@@ -240,7 +325,7 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
             println!("operators trust it with, in redress.toml:");
             println!("  [plugins.trusted_keys]");
             println!("  {key_id} = \"{public}\"");
-            return Ok(());
+            return Ok(false);
         }
         PluginCommand::Sign {
             wasm,
@@ -254,11 +339,12 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
                 key.sign_manifest(text, bytes)
             })?;
             println!("{} signed with key {}", manifest.display(), key.key_id());
-            return Ok(());
+            return Ok(false);
         }
         _ => {}
     }
     let host = plugins::open_host(&settings.plugins).context("cannot open the plugins")?;
+    let changed = !matches!(command, PluginCommand::List { .. });
     match command {
         PluginCommand::Install {
             wasm,
@@ -317,7 +403,28 @@ fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::Result
         | PluginCommand::Keygen { .. }
         | PluginCommand::Sign { .. } => {}
     }
-    Ok(())
+    Ok(changed)
+}
+
+/// Tells running replicas over NATS that the plugins changed, so they reload within a
+/// second instead of at their next periodic look. Without NATS there is nobody to tell.
+async fn announce_plugins(settings: &Settings) {
+    let Some(url) = &settings.nats.url else {
+        return;
+    };
+    let announced = async {
+        let bus = Bus::nats(url, crate::bus::BusConfig::from_settings(settings)).await?;
+        bus.announce(PLUGINS_CHANGED).await
+    };
+    match tokio::time::timeout(Duration::from_secs(5), announced).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!(
+            "note: running servers were not told ({e}); they reload within plugins.reload_interval_ms"
+        ),
+        Err(_) => eprintln!(
+            "note: NATS did not answer; running servers reload within plugins.reload_interval_ms"
+        ),
+    }
 }
 
 /// The SDK of the checkout this binary was built from: redress-sdk is not on crates.io
@@ -401,7 +508,22 @@ async fn serve(settings: &Settings, complaints: Complaints) -> anyhow::Result<()
             }
         }
     });
+    let bus = Bus::from_settings(settings)
+        .await
+        .context("cannot use nats.url")?;
+    let runtime = Runtime::start(complaints.clone(), bus, settings.outbox.clone());
     if let Some(host) = complaints.compliance().host().cloned() {
+        // Another replica (or the CLI) announces installs at once; the periodic look also
+        // catches what was missed while the bus was down.
+        let announced = host.clone();
+        runtime.control().on(PLUGINS_CHANGED, move || {
+            let host = announced.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = host.reload() {
+                    tracing::warn!(error = %e, "could not reload plugins");
+                }
+            });
+        });
         let every = Duration::from_millis(settings.plugins.reload_interval_ms);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -419,6 +541,7 @@ async fn serve(settings: &Settings, complaints: Complaints) -> anyhow::Result<()
     let state = AppState {
         complaints,
         plugin_upload_limit: settings.plugins.upload_limit,
+        control: runtime.control().clone(),
     };
     let body_limit = settings.http.body_limit;
     let mut server = actix_web::HttpServer::new(move || api::app(state.clone(), body_limit));
@@ -430,5 +553,6 @@ async fn serve(settings: &Settings, complaints: Complaints) -> anyhow::Result<()
         .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
     tracing::info!(bind = %settings.http.bind, "serving the API");
     server.run().await?;
+    drop(runtime);
     Ok(())
 }

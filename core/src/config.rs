@@ -13,6 +13,10 @@ pub struct Settings {
     pub lifecycle: LifecycleSettings,
     pub log: LogSettings,
     pub plugins: PluginSettings,
+    pub nats: NatsSettings,
+    pub tasks: TaskSettings,
+    pub outbox: OutboxSettings,
+    pub telemetry: TelemetrySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +106,140 @@ impl PluginSettings {
     }
 }
 
+/// The message bus. Without `url` the core runs the in-process bus: the same task and event
+/// semantics inside one process, which is what the single-binary quick start needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NatsSettings {
+    /// `nats://host:4222` (several servers separated by commas); unset for the in-process bus.
+    pub url: Option<String>,
+    /// First token of every subject and, upper-cased, of every stream name. Installations
+    /// (and tests) sharing one NATS keep apart by it.
+    pub prefix: String,
+    /// Copies JetStream keeps of each stream: 1 on a single server, 3 on the cluster example.
+    pub replicas: usize,
+    /// How long JetStream remembers a `Nats-Msg-Id` to drop a second copy.
+    pub duplicate_window_secs: u64,
+    /// How long domain events stay on their stream for late readers.
+    pub events_max_age_hours: u64,
+    /// The results consumer's limits: how long an answer may be processed before it is
+    /// delivered again, and how often (-1: until it is applied, so an answer waits out a
+    /// database outage instead of being dropped).
+    pub results_ack_wait_secs: u64,
+    pub results_max_deliver: i64,
+}
+
+/// Work handed to other departments.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TaskSettings {
+    /// Departments known to this installation; tasks for others are refused. Empty: any
+    /// well-formed name is accepted and its consumer is created on first use.
+    #[serde(default)]
+    pub departments: Vec<DepartmentSettings>,
+    /// Tasks created when a complaint is filed.
+    #[serde(default)]
+    pub rules: Vec<TaskRule>,
+    /// Time given to a department when a task names no due time.
+    pub default_due_hours: u32,
+    /// How often each replica looks for overdue tasks.
+    pub escalation_interval_ms: u64,
+    /// The supervisors' queue overdue tasks land in, for departments that name none.
+    pub supervisor_queue: String,
+}
+
+/// One department's delivery limits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DepartmentSettings {
+    pub name: String,
+    /// Regions this department works in, one consumer each; empty: one consumer for all.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// How long a worker may hold a task before it is delivered again.
+    #[serde(default = "default_ack_wait")]
+    pub ack_wait_secs: u64,
+    /// Deliveries before the task goes to the dead-letter subject and the owner is told.
+    #[serde(default = "default_max_deliver")]
+    pub max_deliver: i64,
+    /// The queue this department's overdue tasks land in.
+    pub supervisor_queue: Option<String>,
+}
+
+impl Default for TaskSettings {
+    /// No departments listed, no rules: what a fresh installation runs with.
+    fn default() -> Self {
+        Self {
+            departments: Vec::new(),
+            rules: Vec::new(),
+            default_due_hours: 72,
+            escalation_interval_ms: 5000,
+            supervisor_queue: "supervisors".into(),
+        }
+    }
+}
+
+impl TaskSettings {
+    /// The settings of a listed department.
+    pub fn department(&self, name: &str) -> Option<&DepartmentSettings> {
+        self.departments.iter().find(|d| d.name == name)
+    }
+}
+
+fn default_ack_wait() -> u64 {
+    30
+}
+
+fn default_max_deliver() -> i64 {
+    5
+}
+
+/// A task created on filing when every condition given holds (case-insensitive).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRule {
+    pub department: String,
+    pub question: String,
+    /// Time given to the department; `tasks.default_due_hours` when absent.
+    pub due_hours: Option<u32>,
+    /// The product is exactly this.
+    pub product: Option<String>,
+    /// The product contains this.
+    pub product_contains: Option<String>,
+    /// The issue or sub-issue contains this.
+    pub issue_contains: Option<String>,
+    /// The complaint's region (US, UK, EU, CN, SG).
+    pub region: Option<String>,
+}
+
+/// Traces for an OpenTelemetry collector.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    /// OTLP/HTTP endpoint (`http://collector:4318`); traces are not exported when unset.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` on every span.
+    pub service_name: String,
+}
+
+/// The outbox relay.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxSettings {
+    /// Rows published per round.
+    pub batch: usize,
+    /// How often the relay looks for rows other replicas wrote.
+    pub poll_ms: u64,
+    /// How long the relay's lease lasts; another replica takes over after it runs out.
+    pub lease_ms: u64,
+    /// Longest wait between attempts while the bus is down.
+    pub max_backoff_ms: u64,
+}
+
+/// A department name as it appears in subjects and consumer names.
+pub fn is_department_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// A setting that could not be read or makes no sense.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -161,7 +299,21 @@ impl Settings {
             .set_default("plugins.max_memory_mib", 64)?
             .set_default("plugins.quarantine_after", 5)?
             .set_default("plugins.reload_interval_ms", 2000)?
-            .set_default("plugins.upload_limit", 32 * 1024 * 1024)?)
+            .set_default("plugins.upload_limit", 32 * 1024 * 1024)?
+            .set_default("nats.prefix", "redress")?
+            .set_default("nats.replicas", 1)?
+            .set_default("nats.duplicate_window_secs", 120)?
+            .set_default("nats.events_max_age_hours", 24 * 7)?
+            .set_default("nats.results_ack_wait_secs", 30)?
+            .set_default("nats.results_max_deliver", -1)?
+            .set_default("tasks.default_due_hours", 72)?
+            .set_default("tasks.escalation_interval_ms", 5000)?
+            .set_default("tasks.supervisor_queue", "supervisors")?
+            .set_default("outbox.batch", 256)?
+            .set_default("outbox.poll_ms", 250)?
+            .set_default("outbox.lease_ms", 5000)?
+            .set_default("outbox.max_backoff_ms", 10_000)?
+            .set_default("telemetry.service_name", "redress")?)
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
@@ -215,6 +367,216 @@ impl Settings {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be text or json"));
         }
+        self.validate_bus()?;
+        self.validate_tasks()
+    }
+
+    fn validate_bus(&self) -> Result<(), SettingsError> {
+        let invalid = |key, reason: &str| SettingsError::Invalid {
+            key,
+            reason: reason.to_owned(),
+        };
+        let prefix = &self.nats.prefix;
+        if prefix.is_empty()
+            || prefix.len() > 32
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(invalid(
+                "nats.prefix",
+                "must be 1 to 32 letters, digits, _ or -",
+            ));
+        }
+        if !(1..=5).contains(&self.nats.replicas) {
+            return Err(invalid("nats.replicas", "must be between 1 and 5"));
+        }
+        if self.nats.duplicate_window_secs == 0 {
+            return Err(invalid("nats.duplicate_window_secs", "must be at least 1"));
+        }
+        if self.nats.results_ack_wait_secs == 0 {
+            return Err(invalid("nats.results_ack_wait_secs", "must be at least 1"));
+        }
+        if self.nats.results_max_deliver == 0 || self.nats.results_max_deliver < -1 {
+            return Err(invalid(
+                "nats.results_max_deliver",
+                "must be -1 (no limit) or at least 1",
+            ));
+        }
+        if self.outbox.batch == 0 || self.outbox.batch > 10_000 {
+            return Err(invalid("outbox.batch", "must be between 1 and 10000"));
+        }
+        if self.outbox.poll_ms < 10 {
+            return Err(invalid("outbox.poll_ms", "must be at least 10"));
+        }
+        if self.outbox.lease_ms < 500 {
+            return Err(invalid("outbox.lease_ms", "must be at least 500"));
+        }
+        if self.outbox.max_backoff_ms < self.outbox.poll_ms {
+            return Err(invalid(
+                "outbox.max_backoff_ms",
+                "must be at least outbox.poll_ms",
+            ));
+        }
         Ok(())
+    }
+
+    fn validate_tasks(&self) -> Result<(), SettingsError> {
+        let invalid = |key, reason: String| SettingsError::Invalid { key, reason };
+        let tasks = &self.tasks;
+        if tasks.default_due_hours == 0 {
+            return Err(invalid(
+                "tasks.default_due_hours",
+                "must be at least 1".into(),
+            ));
+        }
+        if tasks.escalation_interval_ms < 100 {
+            return Err(invalid(
+                "tasks.escalation_interval_ms",
+                "must be at least 100".into(),
+            ));
+        }
+        if tasks.supervisor_queue.trim().is_empty() {
+            return Err(invalid(
+                "tasks.supervisor_queue",
+                "must not be empty".into(),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, d) in tasks.departments.iter().enumerate() {
+            if !is_department_name(&d.name) {
+                return Err(invalid(
+                    "tasks.departments",
+                    format!("department {i}: the name must be 1 to 64 letters, digits, _ or -"),
+                ));
+            }
+            if !seen.insert(d.name.as_str()) {
+                return Err(invalid(
+                    "tasks.departments",
+                    format!("department {} is listed twice", d.name),
+                ));
+            }
+            if let Some(bad) = d
+                .regions
+                .iter()
+                .find(|r| r.parse::<crate::domain::Region>().is_err())
+            {
+                return Err(invalid(
+                    "tasks.departments",
+                    format!("department {}: unknown region {bad}", d.name),
+                ));
+            }
+            if d.ack_wait_secs == 0 || d.max_deliver < 1 {
+                return Err(invalid(
+                    "tasks.departments",
+                    format!(
+                        "department {}: ack_wait_secs and max_deliver must be at least 1",
+                        d.name
+                    ),
+                ));
+            }
+        }
+        for (i, rule) in tasks.rules.iter().enumerate() {
+            let fail = |reason: &str| invalid("tasks.rules", format!("rule {i}: {reason}"));
+            if !is_department_name(&rule.department) {
+                return Err(fail(
+                    "the department must be 1 to 64 letters, digits, _ or -",
+                ));
+            }
+            if !tasks.departments.is_empty() && !seen.contains(rule.department.as_str()) {
+                return Err(fail("the department is not in tasks.departments"));
+            }
+            if rule.question.trim().is_empty() || rule.question.chars().count() > 2_000 {
+                return Err(fail("the question must be 1 to 2000 characters"));
+            }
+            if rule.due_hours == Some(0) {
+                return Err(fail("due_hours must be at least 1"));
+            }
+            let conditions = [
+                &rule.product,
+                &rule.product_contains,
+                &rule.issue_contains,
+                &rule.region,
+            ];
+            if conditions
+                .iter()
+                .all(|c| c.as_deref().is_none_or(|v| v.trim().is_empty()))
+            {
+                return Err(fail("a rule needs at least one condition"));
+            }
+            if let Some(region) = &rule.region
+                && region.parse::<crate::domain::Region>().is_err()
+            {
+                return Err(fail("unknown region"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> TaskRule {
+        TaskRule {
+            department: "fraud".into(),
+            question: "Is this card activity fraudulent?".into(),
+            due_hours: Some(48),
+            product: None,
+            product_contains: Some("Credit card".into()),
+            issue_contains: Some("fraud".into()),
+            region: None,
+        }
+    }
+
+    fn refusal(settings: &Settings) -> (String, String) {
+        match settings.validate() {
+            Err(SettingsError::Invalid { key, reason }) => (key.to_owned(), reason),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn task_rules_are_checked_at_start() {
+        let mut settings = Settings::default_for("sqlite://x.db");
+        settings.tasks.rules = vec![rule()];
+        assert!(settings.validate().is_ok());
+
+        settings.tasks.rules[0].product_contains = None;
+        settings.tasks.rules[0].issue_contains = Some("  ".into());
+        let (key, reason) = refusal(&settings);
+        assert_eq!(key, "tasks.rules");
+        assert_eq!(reason, "rule 0: a rule needs at least one condition");
+
+        settings.tasks.rules = vec![rule()];
+        settings.tasks.departments = vec![DepartmentSettings {
+            name: "legal".into(),
+            regions: Vec::new(),
+            ack_wait_secs: 30,
+            max_deliver: 5,
+            supervisor_queue: None,
+        }];
+        let (_, reason) = refusal(&settings);
+        assert_eq!(reason, "rule 0: the department is not in tasks.departments");
+
+        settings.tasks.departments.clear();
+        settings.tasks.rules[0].region = Some("Atlantis".into());
+        assert_eq!(refusal(&settings).1, "rule 0: unknown region");
+        settings.tasks.rules[0].region = None;
+        settings.tasks.rules[0].department = "fraud.uk".into();
+        assert_eq!(refusal(&settings).0, "tasks.rules");
+    }
+
+    #[test]
+    fn bus_names_are_checked_at_start() {
+        let mut settings = Settings::default_for("sqlite://x.db");
+        settings.nats.prefix = "acme.bank".into();
+        assert_eq!(refusal(&settings).0, "nats.prefix");
+        settings.nats.prefix = "acme-bank".into();
+        settings.nats.results_max_deliver = 0;
+        assert_eq!(refusal(&settings).0, "nats.results_max_deliver");
+        settings.nats.results_max_deliver = -1;
+        assert!(settings.validate().is_ok());
     }
 }

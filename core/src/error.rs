@@ -16,6 +16,9 @@ pub enum ServiceError {
     },
     #[error("complaint not found")]
     NotFound,
+    /// Something other than a complaint (a task, an escalation) is not there.
+    #[error("{what} not found")]
+    Missing { what: &'static str },
     /// The lifecycle does not allow the move now.
     #[error("{source}")]
     Transition {

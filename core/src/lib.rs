@@ -7,9 +7,11 @@
 //! calls.
 
 pub mod api;
+pub mod bus;
 pub mod cli;
 pub mod compliance;
 pub mod config;
+pub mod dept;
 pub mod domain;
 pub mod error;
 pub mod import;
@@ -17,6 +19,7 @@ pub mod plugins;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod workers;
 
 pub use config::Settings;
 pub use error::ServiceError;

@@ -94,6 +94,12 @@ impl From<ServiceError> for ApiError {
                 message,
             } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message, Some(field)),
             ServiceError::NotFound => Self::not_found(),
+            ServiceError::Missing { what } => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no such {what}"),
+                None,
+            ),
             ServiceError::Transition { source } => Self {
                 lists: Some(Box::new(ErrorLists {
                     allowed,

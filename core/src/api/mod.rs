@@ -7,6 +7,7 @@ pub mod error;
 mod health;
 mod openapi;
 mod plugins;
+mod tasks;
 mod tracking;
 
 use std::time::Instant;
@@ -17,8 +18,10 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
 use rand::RngCore;
+use tracing::Instrument;
 
 use crate::service::Complaints;
+use crate::workers::Control;
 
 pub use openapi::ApiDoc;
 
@@ -28,6 +31,8 @@ pub struct AppState {
     pub complaints: Complaints,
     /// Largest plugin upload accepted by the admin API, in bytes.
     pub plugin_upload_limit: usize,
+    /// Notices to the other replicas (plugin installs).
+    pub control: Control,
 }
 
 /// Builds the application: routes, body limit, error rendering and request logging.
@@ -54,7 +59,20 @@ pub fn app(
             let method = req.method().to_string();
             let request_id = request_id();
             let started = Instant::now();
-            let fut = srv.call(req);
+            let span = tracing::info_span!(
+                "http.request",
+                otel.kind = "server",
+                http.method = %method,
+                http.route = %route,
+            );
+            // A caller's trace continues here.
+            crate::telemetry::continue_trace(
+                &span,
+                req.headers()
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
+            );
+            let fut = span.in_scope(|| srv.call(req));
             async move {
                 let mut res = fut.await?;
                 let status = res.status().as_u16();
@@ -69,6 +87,7 @@ pub fn app(
                 }
                 Ok(res)
             }
+            .instrument(span)
         })
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
@@ -91,6 +110,18 @@ pub fn app(
         .service(resource("/v1/complaints/{id}/deadlines").route(web::get().to(deadlines::of_complaint)))
         .service(resource("/v1/complaints/{id}/clock").route(web::post().to(deadlines::record_clock)))
         .service(resource("/v1/deadlines").route(web::get().to(deadlines::due)))
+        .service(
+            resource("/v1/complaints/{id}/tasks")
+                .route(web::post().to(tasks::create))
+                .route(web::get().to(tasks::of_complaint)),
+        )
+        .service(resource("/v1/tasks").route(web::get().to(tasks::list)))
+        .service(resource("/v1/tasks/{task_id}").route(web::get().to(tasks::read)))
+        .service(resource("/v1/tasks/{task_id}/claim").route(web::post().to(tasks::claim)))
+        .service(resource("/v1/tasks/{task_id}/answer").route(web::post().to(tasks::answer)))
+        .service(resource("/v1/tasks/{task_id}/cancel").route(web::post().to(tasks::cancel)))
+        .service(resource("/v1/escalations").route(web::get().to(tasks::escalations)))
+        .service(resource("/v1/escalations/{escalation_id}/acknowledge").route(web::post().to(tasks::acknowledge)))
         .service(
             resource("/v1/admin/plugins")
                 .app_data(web::PayloadConfig::new(upload_limit))

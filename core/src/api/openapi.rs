@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{complaints, deadlines, health, plugins, tracking};
+use super::{complaints, deadlines, health, plugins, tasks, tracking};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +13,8 @@ use super::{complaints, deadlines, health, plugins, tracking};
         complaints::transition, complaints::note, complaints::events, tracking::track,
         health::healthz, health::readyz, deadlines::of_complaint, deadlines::record_clock,
         deadlines::due, plugins::list, plugins::install, plugins::enable, plugins::disable,
-        plugins::remove, plugins::metrics,
+        plugins::remove, plugins::metrics, tasks::create, tasks::of_complaint, tasks::list, tasks::read,
+        tasks::claim, tasks::answer, tasks::cancel, tasks::escalations, tasks::acknowledge,
     ),
     tags(
         (name = "complaints", description = "Filing and handling complaints"),
@@ -22,6 +23,7 @@ use super::{complaints, deadlines, health, plugins, tracking};
         (name = "health", description = "Liveness and readiness"),
         (name = "deadlines", description = "Regulatory deadlines and the clocks behind them"),
         (name = "admin", description = "Plugin administration"),
+        (name = "tasks", description = "Work handed to other departments"),
     )
 )]
 pub struct ApiDoc;

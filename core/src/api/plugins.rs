@@ -141,6 +141,7 @@ pub async fn install(
         blocking(move || installer.install(&wasm, &upload.manifest, upload.approve_personal_data))
             .await?;
     tracing::info!(plugin = %info.name, version = %info.version, "plugin installed over the admin API");
+    announce(&state).await;
     Ok(HttpResponse::Created().json(PluginSummary::new(info, None)))
 }
 
@@ -193,6 +194,7 @@ pub async fn remove(state: Data<AppState>, name: Path<String>) -> Result<HttpRes
     let host = host(&state)?;
     let name = name.into_inner();
     blocking(move || host.remove(&name)).await?;
+    announce(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -210,5 +212,18 @@ async fn change(
             .ok_or(HostError::UnknownPlugin(name))
     })
     .await?;
+    announce(state).await;
     Ok(HttpResponse::Ok().json(info))
+}
+
+/// Tells the other replicas to reload their plugins; they reload on their own schedule
+/// when the bus is down.
+async fn announce(state: &AppState) {
+    if let Err(e) = state
+        .control
+        .announce(crate::workers::control::PLUGINS_CHANGED)
+        .await
+    {
+        tracing::warn!(error = %e, "could not announce the plugin change to other replicas");
+    }
 }

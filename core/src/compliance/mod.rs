@@ -10,6 +10,7 @@ mod fallback;
 mod view;
 
 use std::sync::Arc;
+use tracing::Instrument;
 
 use chrono::{DateTime, Utc};
 use redress_plugin_host::{CallError, PluginHost};
@@ -126,6 +127,7 @@ impl Compliance {
             let view = facts.into_view(code);
             host.deadlines_answered(code, &view, &events)
         })
+        .instrument(tracing::info_span!("plugin.call", region = code))
         .await;
         match answer {
             // The label comes with the answer: during a hot reload the version that ran
@@ -170,6 +172,7 @@ impl Compliance {
             let view = facts.into_view(code);
             host.retention(code, &view)
         })
+        .instrument(tracing::info_span!("plugin.call", region = code))
         .await;
         match answer {
             Ok(Ok(period)) => {
@@ -212,6 +215,7 @@ impl Compliance {
             let view = facts.into_view(code);
             host.check_closure(code, &view, &wire)
         })
+        .instrument(tracing::info_span!("plugin.call", region = code))
         .await;
         let reason = match answer {
             Ok(Ok(missing)) if missing.is_empty() => return Closure::Complete,

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{BATCH, ImportError, ImportRow, ImportSummary, REJECTIONS_KEPT, Record, Rejection};
 use crate::domain::Reference;
 use crate::service::{EventRecord, next_references};
-use crate::store::entity::{complaint, complaint_event};
+use crate::store::entity::complaint;
 
 pub struct Batch<'a> {
     db: &'a DatabaseConnection,
@@ -132,24 +132,19 @@ impl<'a> Batch<'a> {
             .collect();
         let events = rows.iter().filter_map(|(line, row)| {
             let id = *inserted.get(&row.external_id)?;
-            Some(
-                EventRecord {
-                    complaint_id: id,
-                    kind: "imported",
-                    from_status: None,
-                    to_status: Some(row.status.as_str()),
-                    actor: "import",
-                    public: false,
-                    body: None,
-                    data: Some(json!({"line": line})),
-                    at: self.now,
-                }
-                .into_active(),
-            )
+            Some(EventRecord {
+                complaint_id: id,
+                kind: "imported",
+                from_status: None,
+                to_status: Some(row.status.as_str()),
+                actor: "import",
+                public: false,
+                body: None,
+                data: Some(json!({"line": line})),
+                at: self.now,
+            })
         });
-        complaint_event::Entity::insert_many(events)
-            .exec_without_returning(&txn)
-            .await?;
+        EventRecord::insert_many(events, &txn).await?;
         txn.commit().await?;
         self.summary.imported += rows.len() as u64;
         Ok(())

@@ -115,23 +115,21 @@ impl Complaints {
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
-        let inserted = complaint_event::Entity::insert(
-            EventRecord {
-                complaint_id: row.id,
-                kind: "note",
-                from_status: None,
-                to_status: None,
-                actor: &actor.0,
-                public: note.public,
-                body: Some(body),
-                data: None,
-                at: self.now(),
-            }
-            .into_active(),
-        )
-        .exec_with_returning(&txn)
+        let inserted = EventRecord {
+            complaint_id: row.id,
+            kind: "note",
+            from_status: None,
+            to_status: None,
+            actor: &actor.0,
+            public: note.public,
+            body: Some(body),
+            data: None,
+            at: self.now(),
+        }
+        .insert(&txn)
         .await?;
         txn.commit().await?;
+        self.outbox_written();
         Ok(EventView::from(inserted))
     }
 }

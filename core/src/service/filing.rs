@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::deadlines::store_deadlines;
+use super::tasks::insert_task;
 use super::validate;
 use super::view::ComplaintView;
 use super::{Actor, Complaints, EventRecord};
@@ -95,6 +96,7 @@ impl Complaints {
     /// # Errors
     /// [`ServiceError::Invalid`] naming the field; [`ServiceError::Conflict`] when the key
     /// was used for a different request.
+    #[tracing::instrument(name = "service.file", skip_all)]
     pub async fn file(
         &self,
         input: NewComplaint,
@@ -167,6 +169,9 @@ impl Complaints {
         .insert(&txn)
         .await?;
         store_deadlines(&txn, id, &computed, Status::Received, now, &actor.0, false).await?;
+        for spec in self.rule_tasks(&stored, now) {
+            insert_task(&txn, &stored, spec, "rules", now).await?;
+        }
         if let Some((key, hash)) = idempotency {
             idempotency_key::Entity::insert(idempotency_key::ActiveModel {
                 key: Set(key),
@@ -179,6 +184,7 @@ impl Complaints {
             .await?;
         }
         txn.commit().await?;
+        self.outbox_written();
 
         tracing::info!(complaint_id = id, reference = %reference, "complaint filed");
         Ok(Filed {

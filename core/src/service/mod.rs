@@ -2,9 +2,12 @@
 //! the change together with its history event.
 
 mod deadlines;
+mod escalation;
 mod events;
 mod filing;
+pub mod outbox;
 mod query;
+pub mod tasks;
 mod tracking;
 mod transition;
 mod update;
@@ -18,16 +21,18 @@ use sea_orm::ColumnTrait;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::compliance::Compliance;
-use crate::config::LifecycleSettings;
+use crate::config::{LifecycleSettings, TaskSettings};
 use crate::domain::{Reference, TransitionContext};
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_event};
 
 pub use deadlines::{DeadlineView, DueDeadline, DueFilter};
+pub use escalation::{EscalationFilter, EscalationView};
 pub use events::{EventPage, EventsQuery, NewNote};
 pub use filing::{Filed, NewComplaint, NewCustomer};
 pub(crate) use filing::{NARRATIVE_MAX, TAG_MAX, TAGS_MAX, next_references};
 pub use query::{CountBy, CountRow, ListFilter, Page};
+pub use tasks::{AnswerOutcome, NewTask, TaskAnswer, TaskCancel, TaskFilter, TaskPage, TaskView};
 pub use transition::TransitionRequest;
 pub use update::ComplaintUpdate;
 pub use view::{ComplaintSummary, ComplaintView, EventView, PublicMessage, TrackingView};
@@ -42,6 +47,10 @@ pub struct Complaints {
     /// the database's busy handler, which keeps tail latency short under load.
     /// PostgreSQL needs no gate.
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    tasks: Arc<TaskSettings>,
+    /// Wakes this process's outbox relay after a commit that queued messages; relays on
+    /// other replicas find them by polling.
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 /// Who asked for a change, as recorded in the history.
@@ -58,7 +67,29 @@ impl Complaints {
             lifecycle,
             compliance: Compliance::fallback_only(),
             write_gate,
+            tasks: Arc::new(TaskSettings::default()),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The same service with these departments, filing rules and escalation settings.
+    #[must_use]
+    pub fn with_tasks(mut self, tasks: TaskSettings) -> Self {
+        self.tasks = Arc::new(tasks);
+        self
+    }
+
+    pub fn task_settings(&self) -> &TaskSettings {
+        &self.tasks
+    }
+
+    /// Notified after every commit that wrote to the outbox.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
+    }
+
+    fn outbox_written(&self) {
+        self.outbox_signal.notify_one();
     }
 
     /// Waits for this process's turn to write, on SQLite.
@@ -140,7 +171,7 @@ pub(crate) struct EventRecord<'a> {
 }
 
 impl EventRecord<'_> {
-    pub(crate) fn into_active(self) -> complaint_event::ActiveModel {
+    fn into_active(self) -> complaint_event::ActiveModel {
         complaint_event::ActiveModel {
             complaint_id: Set(self.complaint_id),
             kind: Set(self.kind.to_owned()),
@@ -155,10 +186,27 @@ impl EventRecord<'_> {
         }
     }
 
-    pub(crate) async fn insert(self, db: &impl ConnectionTrait) -> Result<(), ServiceError> {
-        complaint_event::Entity::insert(self.into_active())
-            .exec_without_returning(db)
+    /// Writes the row and, through the outbox, its domain event.
+    pub(crate) async fn insert(
+        self,
+        db: &impl ConnectionTrait,
+    ) -> Result<complaint_event::Model, ServiceError> {
+        let event = complaint_event::Entity::insert(self.into_active())
+            .exec_with_returning(db)
             .await?;
-        Ok(())
+        outbox::domain_events(db, std::slice::from_ref(&event)).await?;
+        Ok(event)
+    }
+
+    /// Writes many rows at once (the importer) with their domain events.
+    pub(crate) async fn insert_many<'r>(
+        records: impl IntoIterator<Item = EventRecord<'r>>,
+        db: &impl ConnectionTrait,
+    ) -> Result<(), sea_orm::DbErr> {
+        let events =
+            complaint_event::Entity::insert_many(records.into_iter().map(|r| r.into_active()))
+                .exec_with_returning(db)
+                .await?;
+        outbox::domain_events(db, &events).await
     }
 }

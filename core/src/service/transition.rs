@@ -304,6 +304,7 @@ impl Complaints {
             .await?;
         }
         txn.commit().await?;
+        self.outbox_written();
         tracing::info!(
             complaint_id = current.id,
             from = from.as_str(),

@@ -105,6 +105,7 @@ impl Complaints {
         .insert(&txn)
         .await?;
         txn.commit().await?;
+        self.outbox_written();
         self.view(&current.id.to_string()).await
     }
 }

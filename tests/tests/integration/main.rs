@@ -5,7 +5,9 @@ mod support;
 
 mod bad_bodies;
 mod bad_input;
+mod bus;
 mod compliance;
+mod control;
 mod filing;
 mod guest;
 mod history;
@@ -16,4 +18,6 @@ mod input_limits;
 mod lifecycle;
 mod lifecycle_refusals;
 mod listing;
+mod tasks;
+mod traces;
 mod tracking;

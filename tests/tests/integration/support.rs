@@ -52,7 +52,8 @@ impl TestStore {
             .await
             .expect("connect to the test database");
         redress::store::migrate(&db).await.expect("migrate");
-        let complaints = Complaints::new(db, settings.lifecycle.clone());
+        let complaints =
+            Complaints::new(db, settings.lifecycle.clone()).with_tasks(settings.tasks.clone());
         Self {
             settings,
             complaints,
@@ -93,10 +94,23 @@ impl TestStore {
         Response = ServiceResponse<impl MessageBody>,
         Error = actix_web::Error,
     > {
+        self.app_with(redress::workers::Control::default()).await
+    }
+
+    /// The API over this store, announcing changes through `control`.
+    pub async fn app_with(
+        &self,
+        control: redress::workers::Control,
+    ) -> impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    > {
         test::init_service(api::app(
             AppState {
                 complaints: self.complaints.clone(),
                 plugin_upload_limit: 32 << 20,
+                control,
             },
             self.settings.http.body_limit,
         ))
@@ -119,6 +133,12 @@ impl TestStore {
             .await
             .expect("count")
     }
+}
+
+/// A subject prefix no other test uses, so tests sharing one NATS server never see each
+/// other's streams.
+pub fn unique_prefix() -> String {
+    format!("t{}", random_suffix())
 }
 
 fn random_suffix() -> String {

@@ -31,6 +31,8 @@ pub struct Model {
     pub answered_at: Option<DateTimeUtc>,
     pub escalated_at: Option<DateTimeUtc>,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// When the bus gave up delivering it (too many attempts) and the owner was told.
+    pub dead_lettered_at: Option<DateTimeUtc>,
     /// Deliveries to the department so far.
     pub attempts: i32,
     pub version: i32,

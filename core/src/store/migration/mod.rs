@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261203_000001_complaints;
 mod m20261203_000002_deadlines;
 mod m20261204_000003_tenancy_and_tasks;
+mod m20261204_200001_outbox_and_escalations;
 mod m20261204_300001_events_append_only;
 
 /// Applies the schema; `redress serve` and `redress import` run it at start.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_complaints::Migration),
             Box::new(m20261203_000002_deadlines::Migration),
             Box::new(m20261204_000003_tenancy_and_tasks::Migration),
+            Box::new(m20261204_200001_outbox_and_escalations::Migration),
             Box::new(m20261204_300001_events_append_only::Migration),
         ]
     }
