@@ -205,7 +205,8 @@ fn redress(db: &Path, args: &[&str], port: u16) -> Command {
     cmd.args(args)
         .env("REDRESS_DATABASE__URL", sqlite_url(db))
         .env("REDRESS_HTTP__BIND", format!("127.0.0.1:{port}"))
-        .env("REDRESS_LOG__FILTER", "warn");
+        .env("REDRESS_LOG__FILTER", "warn")
+        .env("REDRESS_AUDIT__KEY_FILE", db.with_extension("audit-key"));
     cmd
 }
 
@@ -217,6 +218,13 @@ async fn filing_benchmark(dir: &Path) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .status()?;
     anyhow::ensure!(status.success(), "import of {STORED} complaints failed");
+    let bootstrap = redress(&db, &["admin", "bootstrap"], 0).output()?;
+    anyhow::ensure!(bootstrap.status.success(), "admin bootstrap failed");
+    let token = String::from_utf8(bootstrap.stdout)?
+        .lines()
+        .find(|l| l.starts_with("rdr_"))
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("admin bootstrap printed no token"))?;
 
     let port = free_port()?;
     let server = Server(
@@ -243,12 +251,19 @@ async fn filing_benchmark(dir: &Path) -> anyhow::Result<()> {
             let client = client.clone();
             let url = format!("{base}/v1/complaints");
             let body = body.clone();
+            let token = token.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut failures = 0u64;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    match client.post(&url).json(&body).send().await {
+                    match client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                    {
                         Ok(res) if res.status().as_u16() == 201 => latencies.push(sent.elapsed()),
                         _ => failures += 1,
                     }

@@ -16,6 +16,13 @@ pub enum ServiceError {
     },
     #[error("complaint not found")]
     NotFound,
+    /// The caller may not do this here. Never used for a complaint outside the caller's
+    /// domain: that is [`ServiceError::NotFound`], so ids cannot be probed.
+    #[error("{message}")]
+    Forbidden {
+        field: Option<String>,
+        message: String,
+    },
     /// The lifecycle does not allow the move now.
     #[error("{source}")]
     Transition {

@@ -7,6 +7,8 @@
 //! calls.
 
 pub mod api;
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod compliance;
 pub mod config;

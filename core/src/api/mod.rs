@@ -1,5 +1,8 @@
 //! The REST API (actix-web, JSON) and its OpenAPI document.
 
+pub mod access;
+mod admin;
+mod audit;
 mod body;
 mod complaints;
 mod deadlines;
@@ -9,15 +12,15 @@ mod openapi;
 mod plugins;
 mod tracking;
 
-use std::time::Instant;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::ErrorHandlers;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
-use rand::RngCore;
 
+use crate::auth::Auth;
 use crate::service::Complaints;
 
 pub use openapi::ApiDoc;
@@ -28,6 +31,9 @@ pub struct AppState {
     pub complaints: Complaints,
     /// Largest plugin upload accepted by the admin API, in bytes.
     pub plugin_upload_limit: usize,
+    pub auth: Auth,
+    /// Signs audit checkpoints; without it checkpoints cannot be sealed.
+    pub audit_key: Option<Arc<ed25519_dalek::SigningKey>>,
 }
 
 /// Builds the application: routes, body limit, error rendering and request logging.
@@ -48,28 +54,7 @@ pub fn app(
         .app_data(Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
         .wrap(ErrorHandlers::new().default_handler(error::render_framework_error))
-        .wrap_fn(|req, srv| {
-            // The route pattern, not the path: paths carry references and ids.
-            let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-            let method = req.method().to_string();
-            let request_id = request_id();
-            let started = Instant::now();
-            let fut = srv.call(req);
-            async move {
-                let mut res = fut.await?;
-                let status = res.status().as_u16();
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                if status >= 500 {
-                    tracing::warn!(%method, %route, status, elapsed_ms, %request_id, "request failed");
-                } else {
-                    tracing::debug!(%method, %route, status, elapsed_ms, %request_id, "request");
-                }
-                if let Ok(value) = request_id.parse() {
-                    res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
-                }
-                Ok(res)
-            }
-        })
+        .wrap(from_fn(access::guard))
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/openapi.json").route(web::get().to(openapi::document)))
@@ -84,12 +69,19 @@ pub fn app(
                 .route(web::get().to(complaints::read))
                 .route(web::patch().to(complaints::update)),
         )
-        .service(resource("/v1/complaints/{id}/transitions").route(web::post().to(complaints::transition)))
+        .service(
+            resource("/v1/complaints/{id}/transitions")
+                .route(web::post().to(complaints::transition)),
+        )
         .service(resource("/v1/complaints/{id}/notes").route(web::post().to(complaints::note)))
         .service(resource("/v1/complaints/{id}/events").route(web::get().to(complaints::events)))
         .service(resource("/v1/track/{reference}").route(web::get().to(tracking::track)))
-        .service(resource("/v1/complaints/{id}/deadlines").route(web::get().to(deadlines::of_complaint)))
-        .service(resource("/v1/complaints/{id}/clock").route(web::post().to(deadlines::record_clock)))
+        .service(
+            resource("/v1/complaints/{id}/deadlines").route(web::get().to(deadlines::of_complaint)),
+        )
+        .service(
+            resource("/v1/complaints/{id}/clock").route(web::post().to(deadlines::record_clock)),
+        )
         .service(resource("/v1/deadlines").route(web::get().to(deadlines::due)))
         .service(
             resource("/v1/admin/plugins")
@@ -99,7 +91,26 @@ pub fn app(
         )
         .service(resource("/v1/admin/plugins/{name}").route(web::delete().to(plugins::remove)))
         .service(resource("/v1/admin/plugins/{name}/enable").route(web::post().to(plugins::enable)))
-        .service(resource("/v1/admin/plugins/{name}/disable").route(web::post().to(plugins::disable)))
+        .service(
+            resource("/v1/admin/plugins/{name}/disable").route(web::post().to(plugins::disable)),
+        )
+        .service(
+            resource("/v1/admin/tokens")
+                .route(web::get().to(admin::tokens))
+                .route(web::post().to(admin::issue_token)),
+        )
+        .service(resource("/v1/admin/tokens/{id}").route(web::delete().to(admin::revoke_token)))
+        .service(
+            resource("/v1/admin/policies")
+                .route(web::get().to(admin::policies))
+                .route(web::post().to(admin::add_policy))
+                .route(web::delete().to(admin::remove_policy)),
+        )
+        .service(resource("/v1/audit/records").route(web::get().to(audit::records)))
+        .service(resource("/v1/audit/verify").route(web::get().to(audit::verify)))
+        .service(resource("/v1/audit/export").route(web::get().to(audit::export)))
+        .service(resource("/v1/audit/checkpoints").route(web::post().to(audit::seal)))
+        .service(resource("/v1/complaints/{id}/audit-proof").route(web::get().to(audit::proof)))
         .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
 }
 
@@ -108,10 +119,4 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|| async {
         HttpResponse::MethodNotAllowed().finish()
     }))
-}
-
-fn request_id() -> String {
-    let mut bytes = [0u8; 8];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }

@@ -84,6 +84,20 @@ pub async fn import(
     response_time: Duration,
     progress: &impl Progress,
 ) -> Result<ImportSummary, ImportError> {
+    import_into(db, input, response_time, "default", progress).await
+}
+
+/// As [`import`], for complaints received by `institution` (region US: the CFPB's).
+///
+/// # Errors
+/// As [`import`].
+pub async fn import_into(
+    db: &DatabaseConnection,
+    input: impl Read,
+    response_time: Duration,
+    institution: &str,
+    progress: &impl Progress,
+) -> Result<ImportSummary, ImportError> {
     let mut input = BufReader::with_capacity(256 * 1024, input);
     let first = input
         .fill_buf()?
@@ -91,7 +105,7 @@ pub async fn import(
         .copied()
         .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
         .ok_or(ImportError::Empty)?;
-    let mut batch = writer::Batch::new(db, response_time, Utc::now());
+    let mut batch = writer::Batch::new(db, response_time, Utc::now(), institution);
     if first == b'{' {
         read_ndjson(input, &mut batch, progress).await?;
     } else {

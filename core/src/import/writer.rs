@@ -11,12 +11,14 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{BATCH, ImportError, ImportRow, ImportSummary, REJECTIONS_KEPT, Record, Rejection};
+use crate::audit;
 use crate::domain::Reference;
-use crate::service::{EventRecord, next_references};
+use crate::service::{EventRecord, domain_of, next_references};
 use crate::store::entity::{complaint, complaint_event};
 
 pub struct Batch<'a> {
     db: &'a DatabaseConnection,
+    institution: String,
     response_time: Duration,
     now: DateTime<Utc>,
     pending: Vec<(u64, ImportRow)>,
@@ -26,9 +28,15 @@ pub struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    pub fn new(db: &'a DatabaseConnection, response_time: Duration, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        db: &'a DatabaseConnection,
+        response_time: Duration,
+        now: DateTime<Utc>,
+        institution: &str,
+    ) -> Self {
         Self {
             db,
+            institution: institution.to_owned(),
             response_time,
             now,
             pending: Vec::with_capacity(BATCH),
@@ -108,7 +116,7 @@ impl<'a> Batch<'a> {
             let reference = next
                 .get_mut(&row.received_at.year())
                 .expect("allocated above");
-            let model = complaint_model(row, *reference, self.now);
+            let model = complaint_model(row, *reference, self.now, &self.institution);
             reference.number += 1;
             model
         });
@@ -150,6 +158,21 @@ impl<'a> Batch<'a> {
         complaint_event::Entity::insert_many(events)
             .exec_without_returning(&txn)
             .await?;
+        // One audit record per complaint, appended together: one head update and one
+        // insert per batch keeps the trail's cost proportional to the batch, not the rows.
+        let domain = domain_of(&self.institution, "US");
+        let entries = rows
+            .iter()
+            .filter_map(|(line, row)| {
+                let id = *inserted.get(&row.external_id)?;
+                Some(
+                    audit::Entry::new("import", "complaint.imported", format!("complaint:{id}"))
+                        .domain(domain.clone())
+                        .details(json!({"line": line, "external_id": row.external_id, "to": row.status.as_str()})),
+                )
+            })
+            .collect();
+        audit::append_many(&txn, entries).await?;
         txn.commit().await?;
         self.summary.imported += rows.len() as u64;
         Ok(())
@@ -160,6 +183,7 @@ fn complaint_model(
     row: &ImportRow,
     reference: Reference,
     now: DateTime<Utc>,
+    institution: &str,
 ) -> complaint::ActiveModel {
     let code = |v: Option<&'static str>| v.map(str::to_owned);
     complaint::ActiveModel {
@@ -171,6 +195,7 @@ fn complaint_model(
         status: Set(row.status.as_str().into()),
         channel: Set(<&str>::from(row.channel).into()),
         region: Set("US".into()),
+        institution: Set(institution.to_owned()),
         language: Set("en".into()),
         product: Set(row.product.clone()),
         sub_product: Set(row.sub_product.clone()),

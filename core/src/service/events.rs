@@ -5,9 +5,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::view::{ComplaintView, EventView};
-use super::{Actor, Complaints, EventRecord, validate};
+use super::{Caller, Complaints, EventRecord, validate};
 use crate::error::ServiceError;
-use crate::store::entity::{complaint_event, customer};
+use crate::store::entity::{complaint, complaint_event, customer};
 
 /// A note on a complaint: internal by default, or a public message the customer sees.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -23,33 +23,58 @@ const NOTE_MAX: usize = 10_000;
 const EVENTS_MAX: u64 = 5_000;
 
 impl Complaints {
-    /// One complaint with its customer.
+    /// One complaint with its customer; personal data masked unless the caller may read
+    /// it, and its reading recorded in the audit trail when shown.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`].
-    pub async fn view(&self, key: &str) -> Result<ComplaintView, ServiceError> {
-        let row = self.find(key).await?;
+    /// [`ServiceError::NotFound`], also for a complaint outside the caller's scope.
+    pub async fn view(&self, key: &str, caller: &Caller) -> Result<ComplaintView, ServiceError> {
+        let row = self.find(key, &caller.scope).await?;
+        self.present(row, caller).await
+    }
+
+    /// The view of a complaint already found in scope, as `caller` may see it.
+    pub(crate) async fn present(
+        &self,
+        row: complaint::Model,
+        caller: &Caller,
+    ) -> Result<ComplaintView, ServiceError> {
         let customer = match row.customer_id {
             Some(id) => customer::Entity::find_by_id(id).one(&self.db).await?,
             None => None,
         };
+        let shown = caller.pii.covers(&self.db, &row).await?;
+        let personal = customer.is_some() || row.narrative.is_some();
+        if shown && personal {
+            self.record_pii_read(caller, &row, "complaint").await?;
+        }
         let ctx = self.context(&row);
-        Ok(ComplaintView::build(row, customer, &ctx))
+        let view = ComplaintView::build(row, customer, &ctx);
+        Ok(if shown { view } else { view.masked() })
     }
 
-    /// The complaint's history, oldest first.
+    /// The complaint's history, oldest first; note bodies masked unless the caller may
+    /// read personal data.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`].
-    pub async fn events(&self, key: &str) -> Result<Vec<EventView>, ServiceError> {
-        let row = self.find(key).await?;
+    /// [`ServiceError::NotFound`], also for a complaint outside the caller's scope.
+    pub async fn events(&self, key: &str, caller: &Caller) -> Result<Vec<EventView>, ServiceError> {
+        let row = self.find(key, &caller.scope).await?;
         let events = complaint_event::Entity::find()
             .filter(complaint_event::Column::ComplaintId.eq(row.id))
             .order_by_asc(complaint_event::Column::Id)
             .limit(EVENTS_MAX)
             .all(&self.db)
             .await?;
-        Ok(events.into_iter().map(EventView::from).collect())
+        let shown = caller.pii.covers(&self.db, &row).await?;
+        if shown && events.iter().any(|e| e.body.is_some()) {
+            self.record_pii_read(caller, &row, "history").await?;
+        }
+        Ok(events
+            .into_iter()
+            .map(EventView::from)
+            .map(|e| if shown { e } else { e.masked() })
+            .collect())
     }
 
     /// Adds a note.
@@ -60,27 +85,24 @@ impl Complaints {
         &self,
         key: &str,
         note: NewNote,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<EventView, ServiceError> {
-        let row = self.find(key).await?;
+        let row = self.find(key, &caller.scope).await?;
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
-        let inserted = complaint_event::Entity::insert(
-            EventRecord {
-                complaint_id: row.id,
-                kind: "note",
-                from_status: None,
-                to_status: None,
-                actor: &actor.0,
-                public: note.public,
-                body: Some(body),
-                data: None,
-                at: self.now(),
-            }
-            .into_active(),
-        )
-        .exec_with_returning(&txn)
+        let inserted = EventRecord {
+            complaint_id: row.id,
+            kind: "note",
+            from_status: None,
+            to_status: None,
+            actor: &caller.actor.0,
+            public: note.public,
+            body: Some(body),
+            data: None,
+            at: self.now(),
+        }
+        .insert_returning(&txn)
         .await?;
         txn.commit().await?;
         Ok(EventView::from(inserted))

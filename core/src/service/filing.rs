@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::deadlines::store_deadlines;
 use super::validate;
 use super::view::ComplaintView;
-use super::{Actor, Complaints, EventRecord};
+use super::{Caller, Complaints, EventRecord};
 use crate::compliance::ComplaintFacts;
 use crate::domain::money::MoneyInput;
 use crate::domain::{Channel, Priority, Reference, Region, Status};
@@ -29,6 +29,9 @@ pub struct NewComplaint {
     pub customer: Option<NewCustomer>,
     pub channel: Channel,
     pub region: Region,
+    /// The institution that received it (`acme`); the configured default when absent.
+    /// With the region it is the complaint's access-control domain.
+    pub institution: Option<String>,
     /// BCP 47 tag; `en` when absent.
     pub language: Option<String>,
     /// CFPB taxonomy names are kept verbatim, old and new.
@@ -85,6 +88,7 @@ struct ValidComplaint {
     complaint: complaint::ActiveModel,
     received_at: DateTime<Utc>,
     region: Region,
+    institution: String,
 }
 
 impl Complaints {
@@ -98,10 +102,20 @@ impl Complaints {
         &self,
         input: NewComplaint,
         idempotency: Option<(&str, &[u8])>,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<Filed, ServiceError> {
+        let actor = &caller.actor;
         let now = self.now();
         let valid = self.validate_new(input, now)?;
+        if !caller
+            .scope
+            .covers_domain(&valid.institution, <&str>::from(valid.region))
+        {
+            return Err(ServiceError::Forbidden {
+                field: Some("institution".into()),
+                message: "you may not file complaints for this institution and region".into(),
+            });
+        }
         let idempotency = idempotency
             .map(|(key, body)| {
                 let key = validate::required_text("Idempotency-Key", key, 255)?;
@@ -109,7 +123,7 @@ impl Complaints {
             })
             .transpose()?;
 
-        let _turn = self.write_turn().await;
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         // The counter update comes first: it takes the write lock, so the idempotency lookup
         // below sees every earlier filing with the same key.
@@ -120,7 +134,8 @@ impl Complaints {
                 .await?
         {
             txn.rollback().await?;
-            return self.replay(previous, hash).await;
+            drop(turn);
+            return self.replay(previous, hash, caller).await;
         }
 
         let customer_id = match valid.customer {
@@ -178,10 +193,11 @@ impl Complaints {
             .await?;
         }
         txn.commit().await?;
+        drop(turn);
 
         tracing::info!(complaint_id = id, reference = %reference, "complaint filed");
         Ok(Filed {
-            complaint: self.view(&id.to_string()).await?,
+            complaint: self.view(&id.to_string(), caller).await?,
             tracking_token: Some(token),
             replayed: false,
         })
@@ -191,6 +207,7 @@ impl Complaints {
         &self,
         previous: idempotency_key::Model,
         hash: &str,
+        caller: &Caller,
     ) -> Result<Filed, ServiceError> {
         if previous.request_hash != hash {
             return Err(ServiceError::Conflict {
@@ -199,7 +216,9 @@ impl Complaints {
             });
         }
         Ok(Filed {
-            complaint: self.view(&previous.complaint_id.to_string()).await?,
+            complaint: self
+                .view(&previous.complaint_id.to_string(), caller)
+                .await?,
             tracking_token: previous.tracking_token,
             replayed: true,
         })
@@ -224,6 +243,10 @@ impl Complaints {
         now: DateTime<Utc>,
     ) -> Result<ValidComplaint, ServiceError> {
         let received_at = input.received_at.unwrap_or(now);
+        let institution = match input.institution.as_deref() {
+            Some(given) => validate::institution("institution", given)?,
+            None => self.default_institution.clone(),
+        };
         validate::not_future("received_at", received_at, now)?;
         let amount = input
             .amount_disputed
@@ -278,6 +301,7 @@ impl Complaints {
             status: Set(Status::Received.as_str().into()),
             channel: Set(<&str>::from(input.channel).into()),
             region: Set(<&str>::from(input.region).into()),
+            institution: Set(institution.clone()),
             language: Set(validate::language(
                 "language",
                 input.language.as_deref().unwrap_or("en"),
@@ -364,6 +388,7 @@ impl Complaints {
             complaint,
             received_at,
             region: input.region,
+            institution,
         })
     }
 

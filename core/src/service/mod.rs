@@ -5,6 +5,7 @@ mod deadlines;
 mod events;
 mod filing;
 mod query;
+mod scope;
 mod tracking;
 mod transition;
 mod update;
@@ -15,8 +16,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ColumnTrait;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
 
+use crate::audit;
 use crate::compliance::Compliance;
 use crate::config::LifecycleSettings;
 use crate::domain::{Reference, TransitionContext};
@@ -28,6 +33,7 @@ pub use events::NewNote;
 pub use filing::{Filed, NewComplaint, NewCustomer};
 pub(crate) use filing::{NARRATIVE_MAX, next_references};
 pub use query::{CountBy, CountRow, ListFilter, Page};
+pub use scope::{Caller, Domain, Grant, Scope, domain_of};
 pub use transition::TransitionRequest;
 pub use update::ComplaintUpdate;
 pub use view::{ComplaintSummary, ComplaintView, EventView, PublicMessage, TrackingView};
@@ -42,6 +48,8 @@ pub struct Complaints {
     /// the database's busy handler, which keeps tail latency short under load.
     /// PostgreSQL needs no gate.
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The institution of complaints filed without one.
+    default_institution: String,
 }
 
 /// Who asked for a change, as recorded in the history.
@@ -58,7 +66,15 @@ impl Complaints {
             lifecycle,
             compliance: Compliance::fallback_only(),
             write_gate,
+            default_institution: "default".into(),
         }
+    }
+
+    /// The same service filing complaints without an institution under `institution`.
+    #[must_use]
+    pub fn with_default_institution(mut self, institution: &str) -> Self {
+        institution.clone_into(&mut self.default_institution);
+        self
     }
 
     /// Waits for this process's turn to write, on SQLite.
@@ -98,9 +114,47 @@ impl Complaints {
         }
     }
 
-    /// Finds a complaint by internal id (`42`) or public reference (`RDR-2026-000042`).
-    async fn find(&self, key: &str) -> Result<complaint::Model, ServiceError> {
-        find_complaint(&self.db, key).await
+    /// Finds a complaint by internal id (`42`) or public reference (`RDR-2026-000042`)
+    /// within `scope`: one outside it is [`ServiceError::NotFound`], like a missing one.
+    async fn find(&self, key: &str, scope: &Scope) -> Result<complaint::Model, ServiceError> {
+        let row = find_complaint(&self.db, key).await?;
+        if scope.covers(&self.db, &row).await? {
+            Ok(row)
+        } else {
+            Err(ServiceError::NotFound)
+        }
+    }
+
+    /// The stored complaint, if `scope` reaches it.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] alike for a missing complaint and one out of scope.
+    pub async fn find_in_scope(
+        &self,
+        key: &str,
+        scope: &Scope,
+    ) -> Result<complaint::Model, ServiceError> {
+        self.find(key, scope).await
+    }
+
+    /// Records in the audit trail that `caller` was shown a complaint's personal data.
+    pub(crate) async fn record_pii_read(
+        &self,
+        caller: &Caller,
+        row: &complaint::Model,
+        what: &'static str,
+    ) -> Result<(), ServiceError> {
+        let _turn = self.write_turn().await;
+        let txn = self.db.begin().await?;
+        audit::append(
+            &txn,
+            audit::Entry::new(&caller.actor.0, "pii.read", format!("complaint:{}", row.id))
+                .domain(domain_of(&row.institution, &row.region))
+                .details(serde_json::json!({"shown": what})),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 }
 
@@ -155,10 +209,57 @@ impl EventRecord<'_> {
         }
     }
 
+    /// Inserts the row and appends its audit record, both in the caller's transaction.
     pub(crate) async fn insert(self, db: &impl ConnectionTrait) -> Result<(), ServiceError> {
-        complaint_event::Entity::insert(self.into_active())
-            .exec_without_returning(db)
-            .await?;
-        Ok(())
+        self.insert_returning(db).await.map(|_| ())
     }
+
+    /// As [`EventRecord::insert`], answering with the stored row.
+    pub(crate) async fn insert_returning(
+        self,
+        db: &impl ConnectionTrait,
+    ) -> Result<complaint_event::Model, ServiceError> {
+        let stored = complaint_event::Entity::insert(self.into_active())
+            .exec_with_returning(db)
+            .await?;
+        let (institution, region): (String, String) =
+            complaint::Entity::find_by_id(stored.complaint_id)
+                .select_only()
+                .column(complaint::Column::Institution)
+                .column(complaint::Column::Region)
+                .into_tuple()
+                .one(db)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+        audit::append(db, event_audit(&stored, &domain_of(&institution, &region))).await?;
+        Ok(stored)
+    }
+}
+
+/// The audit record of a history event: what changed, with the event's text only as a
+/// fingerprint, since notes and messages may hold personal data.
+pub(crate) fn event_audit(e: &complaint_event::Model, domain: &str) -> audit::Entry {
+    let mut details = serde_json::json!({"event_id": e.id});
+    if let Some(from) = &e.from_status {
+        details["from"] = from.clone().into();
+    }
+    if let Some(to) = &e.to_status {
+        details["to"] = to.clone().into();
+    }
+    if e.public {
+        details["public"] = true.into();
+    }
+    if let Some(body) = &e.body {
+        details["body_sha256"] = audit::fingerprint(body).into();
+    }
+    if let Some(data) = &e.data {
+        details["data_sha256"] = audit::fingerprint(data).into();
+    }
+    audit::Entry::new(
+        &e.actor,
+        format!("complaint.{}", e.kind),
+        format!("complaint:{}", e.complaint_id),
+    )
+    .domain(domain)
+    .details(details)
 }

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr, VariantNames};
 use utoipa::{IntoParams, ToSchema};
 
-use super::Complaints;
 use super::view::ComplaintSummary;
+use super::{Complaints, Scope};
 use crate::domain::{Channel, Region, Status};
 use crate::error::ServiceError;
 use crate::store::entity::complaint;
@@ -92,7 +92,7 @@ impl Complaints {
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] for a bad limit, cursor, date range or search text.
-    pub async fn list(&self, filter: &ListFilter) -> Result<Page, ServiceError> {
+    pub async fn list(&self, filter: &ListFilter, scope: &Scope) -> Result<Page, ServiceError> {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ServiceError::invalid(
@@ -102,7 +102,7 @@ impl Complaints {
             ));
         }
         let now = self.now();
-        let mut select = self.filtered(filter, now)?;
+        let mut select = self.filtered(filter, now, scope)?;
         if let Some(cursor) = &filter.cursor {
             let (at, id) = decode_cursor(cursor)?;
             select = select.filter(
@@ -144,6 +144,7 @@ impl Complaints {
         &self,
         by: CountBy,
         filter: &ListFilter,
+        scope: &Scope,
     ) -> Result<Vec<CountRow>, ServiceError> {
         let column = match by {
             CountBy::Product => complaint::Column::Product,
@@ -154,7 +155,7 @@ impl Complaints {
             CountBy::Region => complaint::Column::Region,
         };
         let rows: Vec<(Option<String>, i64)> = self
-            .filtered(filter, self.now())?
+            .filtered(filter, self.now(), scope)?
             .select_only()
             .column_as(column, "key")
             .column_as(complaint::Column::Id.count(), "count")
@@ -174,8 +175,12 @@ impl Complaints {
         &self,
         f: &ListFilter,
         now: DateTime<Utc>,
+        scope: &Scope,
     ) -> Result<Select<complaint::Entity>, ServiceError> {
         let mut select = complaint::Entity::find();
+        if let Some(condition) = scope.condition() {
+            select = select.filter(condition);
+        }
         let exact = [
             (
                 complaint::Column::Status,

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod access;
+mod audit;
 mod bad_input;
 mod compliance;
 mod filing;

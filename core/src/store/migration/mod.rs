@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261203_000001_complaints;
 mod m20261203_000002_deadlines;
 mod m20261204_000003_tenancy_and_tasks;
+mod m20261204_100001_access_and_audit;
 
 /// Applies the schema; `redress serve` and `redress import` run it at start.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_complaints::Migration),
             Box::new(m20261203_000002_deadlines::Migration),
             Box::new(m20261204_000003_tenancy_and_tasks::Migration),
+            Box::new(m20261204_100001_access_and_audit::Migration),
         ]
     }
 }
