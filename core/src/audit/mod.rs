@@ -86,6 +86,16 @@ impl Entry {
     }
 }
 
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Stops (or restarts) appending in this process. Only the throughput benchmark calls it,
+/// to measure what the trail costs against the same work without it; no setting reaches
+/// it, so a deployed server always records.
+#[doc(hidden)]
+pub fn set_recording_for_benchmark(on: bool) {
+    RECORDING.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Appends one record inside the caller's transaction and returns its sequence number.
 ///
 /// # Errors
@@ -100,7 +110,7 @@ pub async fn append(db: &impl ConnectionTrait, entry: Entry) -> Result<i64, DbEr
 /// # Errors
 /// The store failed; the caller's transaction should be rolled back.
 pub async fn append_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> Result<i64, DbErr> {
-    if entries.is_empty() {
+    if entries.is_empty() || !RECORDING.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(0);
     }
     let count = entries.len() as i64;

@@ -12,4 +12,5 @@ mod guest;
 mod import;
 mod lifecycle;
 mod listing;
+mod logs;
 mod tracking;
