@@ -52,8 +52,14 @@ async fn import_benchmark(dir: &Path) -> anyhow::Result<()> {
     let db = store::connect(&settings.database).await?;
     store::migrate(&db).await?;
     let started = Instant::now();
-    let summary =
-        import::import(&db, bytes.as_slice(), chrono::Duration::days(15), &Silent).await?;
+    let complaints = redress::service::Complaints::new(db.clone(), settings.lifecycle.clone());
+    let summary = import::import(
+        &complaints,
+        bytes.as_slice(),
+        chrono::Duration::days(15),
+        &Silent,
+    )
+    .await?;
     let import_rate = summary.imported as f64 / started.elapsed().as_secs_f64();
     db.close().await?;
 

@@ -74,6 +74,8 @@ pub enum AdminCommand {
     /// List and change the casbin policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Wrap every data key with the active master key (after a master key rotation).
+    RewrapKeys,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,8 +221,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     store::migrate(&db)
         .await
         .context("cannot apply migrations")?;
+    let keys =
+        crate::keys::Keyring::load(&settings.security).context("cannot load the data keys")?;
     let mut complaints = Complaints::new(db.clone(), settings.lifecycle.clone())
-        .with_default_institution(&settings.tenancy.default_institution);
+        .with_default_institution(&settings.tenancy.default_institution)
+        .with_keys(keys);
     if matches!(command, Command::Serve | Command::Demo) {
         let host = plugins::open_host(&settings.plugins).context("cannot open the plugins")?;
         complaints = complaints.with_compliance(Compliance::with_host(host));
@@ -240,24 +245,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 progress_bar(input.metadata()?.len())
             };
-            let summary = import::import_into(
-                &db,
-                input,
-                response_time,
-                &settings.tenancy.default_institution,
-                &bar,
-            )
-            .await?;
+            let summary = import::import(&complaints, input, response_time, &bar).await?;
             bar.finish_and_clear();
             print_summary(&summary);
             Ok(())
         }
         Command::Demo => {
-            let summary = import::import_into(
-                &db,
+            let summary = import::import(
+                &complaints,
                 DEMO_SAMPLE,
                 response_time,
-                &settings.tenancy.default_institution,
                 &progress_bar(DEMO_SAMPLE.len() as u64),
             )
             .await?;
@@ -278,6 +275,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let auth = Auth::new(db.clone(), &settings.auth).await?;
             serve(&settings, complaints, auth).await
+        }
+        Command::Admin(AdminCommand::RewrapKeys) => {
+            let done = complaints.rewrap_data_keys().await?;
+            println!("{done} data keys rewrapped with the active master key");
+            Ok(())
         }
         Command::Admin(command) => {
             let auth = Auth::new(db.clone(), &settings.auth).await?;
@@ -375,6 +377,7 @@ async fn admin_command(auth: &Auth, command: AdminCommand) -> anyhow::Result<()>
             println!("token {id} revoked");
         }
         AdminCommand::Policy(command) => policy_command(auth, command).await?,
+        AdminCommand::RewrapKeys => unreachable!("handled with the complaint service"),
     }
     Ok(())
 }

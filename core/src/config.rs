@@ -16,6 +16,21 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub audit: AuditSettings,
     pub tenancy: TenancySettings,
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// Master keys by id (32 bytes, standard base64) that wrap the per-subject data keys.
+    /// Keep old ones listed after a rotation until `redress admin rewrap-keys` has run.
+    #[serde(default)]
+    pub master_keys: std::collections::HashMap<String, String>,
+    /// The master key new data keys are wrapped with; the only one when unset.
+    pub active_master_key: Option<String>,
+    /// The key of the blind search index (32 bytes, base64).
+    pub index_key: Option<String>,
+    /// Where generated keys are kept when `master_keys` is empty; created on first use.
+    pub key_file: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,7 +212,8 @@ impl Settings {
             .set_default("audit.key_file", "redress-audit-key")?
             .set_default("audit.checkpoint_every", 1000)?
             .set_default("audit.checkpoint_interval_secs", 300)?
-            .set_default("tenancy.default_institution", "default")?)
+            .set_default("tenancy.default_institution", "default")?
+            .set_default("security.key_file", "redress-keys.json")?)
     }
 
     fn validate(&self) -> Result<(), SettingsError> {

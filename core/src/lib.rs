@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod keys;
 pub mod plugins;
 pub mod service;
 pub mod store;

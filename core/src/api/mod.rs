@@ -10,6 +10,7 @@ pub mod error;
 mod health;
 mod openapi;
 mod plugins;
+mod subject;
 mod tracking;
 
 use std::sync::Arc;
@@ -111,6 +112,13 @@ pub fn app(
         .service(resource("/v1/audit/export").route(web::get().to(audit::export)))
         .service(resource("/v1/audit/checkpoints").route(web::post().to(audit::seal)))
         .service(resource("/v1/complaints/{id}/audit-proof").route(web::get().to(audit::proof)))
+        .service(
+            resource("/v1/complaints/{id}/erase").route(web::post().to(subject::erase_complaint)),
+        )
+        .service(resource("/v1/customers/{id}/export").route(web::get().to(subject::export)))
+        .service(
+            resource("/v1/customers/{id}/erase").route(web::post().to(subject::erase_customer)),
+        )
         .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
 }
 

@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{admin, audit, complaints, deadlines, health, plugins, tracking};
+use super::{admin, audit, complaints, deadlines, health, plugins, subject, tracking};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,8 @@ use super::{admin, audit, complaints, deadlines, health, plugins, tracking};
         deadlines::due, plugins::list, plugins::install, plugins::enable, plugins::disable,
         plugins::remove, admin::tokens, admin::issue_token, admin::revoke_token,
         admin::policies, admin::add_policy, admin::remove_policy, audit::records, audit::verify,
-        audit::export, audit::seal, audit::proof,
+        audit::export, audit::seal, audit::proof, subject::export, subject::erase_customer,
+        subject::erase_complaint,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -27,6 +28,7 @@ use super::{admin, audit, complaints, deadlines, health, plugins, tracking};
         (name = "deadlines", description = "Regulatory deadlines and the clocks behind them"),
         (name = "admin", description = "Plugins, API tokens and the access policy"),
         (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "subjects", description = "Data-subject rights: export and erasure"),
     )
 )]
 pub struct ApiDoc;

@@ -13,7 +13,9 @@ mod writer;
 use std::io::{BufRead, BufReader, Read};
 
 use chrono::{Duration, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
+
+use crate::service::Complaints;
 
 pub use record::{Field, ImportRow, Record};
 
@@ -73,29 +75,17 @@ impl Progress for Silent {
     fn advance_to(&self, _: u64) {}
 }
 
-/// Imports an export from any reader; the shape is recognised from its first byte.
+/// Imports an export from any reader; the shape is recognised from its first byte. The
+/// complaints go to `complaints`' default institution, region US (the CFPB's), with their
+/// narratives encrypted under the service's keys.
 ///
 /// # Errors
 /// The input cannot be read at all, lacks the required columns, or the store fails.
 /// Unreadable rows are not errors: they are counted in [`ImportSummary::rejections`].
 pub async fn import(
-    db: &DatabaseConnection,
+    complaints: &Complaints,
     input: impl Read,
     response_time: Duration,
-    progress: &impl Progress,
-) -> Result<ImportSummary, ImportError> {
-    import_into(db, input, response_time, "default", progress).await
-}
-
-/// As [`import`], for complaints received by `institution` (region US: the CFPB's).
-///
-/// # Errors
-/// As [`import`].
-pub async fn import_into(
-    db: &DatabaseConnection,
-    input: impl Read,
-    response_time: Duration,
-    institution: &str,
     progress: &impl Progress,
 ) -> Result<ImportSummary, ImportError> {
     let mut input = BufReader::with_capacity(256 * 1024, input);
@@ -105,7 +95,7 @@ pub async fn import_into(
         .copied()
         .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
         .ok_or(ImportError::Empty)?;
-    let mut batch = writer::Batch::new(db, response_time, Utc::now(), institution);
+    let mut batch = writer::Batch::new(complaints, response_time, Utc::now());
     if first == b'{' {
         read_ndjson(input, &mut batch, progress).await?;
     } else {

@@ -222,10 +222,14 @@ impl Complaints {
         status: Status,
     ) -> Result<ComplaintFacts, ServiceError> {
         let customer = match row.customer_id {
-            Some(id) => customer::Entity::find_by_id(id).one(&self.db).await?,
+            Some(id) => match customer::Entity::find_by_id(id).one(&self.db).await? {
+                Some(c) => Some(self.reveal_customer(&self.db, c).await?),
+                None => None,
+            },
             None => None,
         };
-        Ok(ComplaintFacts::from_rows(row, customer.as_ref(), status))
+        let row = self.reveal(&self.db, row.clone()).await?;
+        Ok(ComplaintFacts::from_rows(&row, customer.as_ref(), status))
     }
 }
 

@@ -40,9 +40,13 @@ impl Complaints {
         caller: &Caller,
     ) -> Result<ComplaintView, ServiceError> {
         let customer = match row.customer_id {
-            Some(id) => customer::Entity::find_by_id(id).one(&self.db).await?,
+            Some(id) => match customer::Entity::find_by_id(id).one(&self.db).await? {
+                Some(c) => Some(self.reveal_customer(&self.db, c).await?),
+                None => None,
+            },
             None => None,
         };
+        let row = self.reveal(&self.db, row).await?;
         let shown = caller.pii.covers(&self.db, &row).await?;
         let personal = customer.is_some() || row.narrative.is_some();
         if shown && personal {
@@ -70,9 +74,15 @@ impl Complaints {
         if shown && events.iter().any(|e| e.body.is_some()) {
             self.record_pii_read(caller, &row, "history").await?;
         }
+        let key = self.data_key(&self.db, row.data_key_id.as_deref()).await?;
         Ok(events
             .into_iter()
-            .map(EventView::from)
+            .map(|mut e| {
+                e.body = e
+                    .body
+                    .and_then(|b| super::personal::open(key.as_ref(), super::personal::BODY, &b));
+                EventView::from(e)
+            })
             .map(|e| if shown { e } else { e.masked() })
             .collect())
     }
@@ -89,22 +99,24 @@ impl Complaints {
     ) -> Result<EventView, ServiceError> {
         let row = self.find(key, &caller.scope).await?;
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
+        let sealed = self.seal_body(&self.db, &row, Some(body.clone())).await?;
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
-        let inserted = EventRecord {
+        let mut inserted = EventRecord {
             complaint_id: row.id,
             kind: "note",
             from_status: None,
             to_status: None,
             actor: &caller.actor.0,
             public: note.public,
-            body: Some(body),
+            body: sealed,
             data: None,
             at: self.now(),
         }
         .insert_returning(&txn)
         .await?;
         txn.commit().await?;
+        inserted.body = Some(body);
         Ok(EventView::from(inserted))
     }
 }

@@ -82,9 +82,16 @@ pub(crate) const NARRATIVE_MAX: usize = 50_000;
 const TAG_MAX: usize = 64;
 const TAGS_MAX: usize = 20;
 
+/// A customer's fields, checked and still in the clear.
+struct PlainCustomer {
+    number: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
 struct ValidComplaint {
-    customer: Option<customer::ActiveModel>,
-    customer_number: Option<String>,
+    customer: Option<PlainCustomer>,
     complaint: complaint::ActiveModel,
     received_at: DateTime<Utc>,
     region: Region,
@@ -140,10 +147,23 @@ impl Complaints {
 
         let customer_id = match valid.customer {
             None => None,
-            Some(new) => Some(find_or_insert_customer(&txn, new, valid.customer_number).await?),
+            Some(new) => Some(
+                self.find_or_insert_customer(&txn, new, &valid.institution, now)
+                    .await?,
+            ),
         };
         let token = new_tracking_token();
         let mut row = valid.complaint;
+        let narrative = match &row.narrative {
+            sea_orm::ActiveValue::Set(v) => v.clone(),
+            _ => None,
+        };
+        let key = self.create_data_key(&txn).await?;
+        row.narrative = Set(narrative
+            .as_deref()
+            .map(|n| key.encrypt(super::personal::NARRATIVE, n)));
+        row.narrative_terms = Set(narrative.as_deref().map(|n| self.keys.terms(n)));
+        row.data_key_id = Set(Some(key.id.clone()));
         row.reference = Set(reference.to_string());
         row.customer_id = Set(customer_id);
         row.tracking_token_hash = Set(Some(token_hash(&token)));
@@ -160,8 +180,12 @@ impl Complaints {
             .one(&txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        let stored = self.reveal(&txn, stored).await?;
         let stored_customer = match customer_id {
-            Some(cid) => customer::Entity::find_by_id(cid).one(&txn).await?,
+            Some(cid) => match customer::Entity::find_by_id(cid).one(&txn).await? {
+                Some(c) => Some(self.reveal_customer(&txn, c).await?),
+                None => None,
+            },
             None => None,
         };
         let facts = ComplaintFacts::from_rows(&stored, stored_customer.as_ref(), Status::Received);
@@ -267,32 +291,18 @@ impl Complaints {
             .map(|(i, t)| validate::required_text(&format!("tags[{i}]"), t, TAG_MAX))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let (customer, customer_number) = match input.customer {
-            None => (None, None),
-            Some(c) => {
-                let number = validate::optional_text(
+        let customer = match input.customer {
+            None => None,
+            Some(c) => Some(PlainCustomer {
+                number: validate::optional_text(
                     "customer.customer_number",
                     c.customer_number.as_deref(),
                     64,
-                )?;
-                let model = customer::ActiveModel {
-                    customer_number: Set(number.clone()),
-                    name: Set(validate::optional_text(
-                        "customer.name",
-                        c.name.as_deref(),
-                        NAME_MAX,
-                    )?),
-                    email: Set(validate::email("customer.email", c.email.as_deref())?),
-                    phone: Set(validate::optional_text(
-                        "customer.phone",
-                        c.phone.as_deref(),
-                        32,
-                    )?),
-                    created_at: Set(now),
-                    ..Default::default()
-                };
-                (Some(model), number)
-            }
+                )?,
+                name: validate::optional_text("customer.name", c.name.as_deref(), NAME_MAX)?,
+                email: validate::email("customer.email", c.email.as_deref())?,
+                phone: validate::optional_text("customer.phone", c.phone.as_deref(), 32)?,
+            }),
         };
 
         let complaint = complaint::ActiveModel {
@@ -384,7 +394,6 @@ impl Complaints {
         };
         Ok(ValidComplaint {
             customer,
-            customer_number,
             complaint,
             received_at,
             region: input.region,
@@ -398,24 +407,51 @@ impl Complaints {
     }
 }
 
-async fn find_or_insert_customer(
-    txn: &impl ConnectionTrait,
-    new: customer::ActiveModel,
-    number: Option<String>,
-) -> Result<i64, ServiceError> {
-    if let Some(number) = number {
-        let existing = customer::Entity::find()
-            .filter(customer::Column::CustomerNumber.eq(number))
-            .one(txn)
-            .await?;
-        if let Some(existing) = existing {
-            return Ok(existing.id);
+impl Complaints {
+    /// The customer with this number at this institution (found by its blind index), or a
+    /// new one with its own data key and encrypted fields.
+    async fn find_or_insert_customer(
+        &self,
+        txn: &impl ConnectionTrait,
+        new: PlainCustomer,
+        institution: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, ServiceError> {
+        let index = new
+            .number
+            .as_deref()
+            .map(|n| self.keys.blind_index(institution, n));
+        if let Some(index) = &index {
+            let existing = customer::Entity::find()
+                .filter(customer::Column::Institution.eq(institution))
+                .filter(customer::Column::NumberIndex.eq(index.clone()))
+                .filter(customer::Column::ErasedAt.is_null())
+                .one(txn)
+                .await?;
+            if let Some(existing) = existing {
+                return Ok(existing.id);
+            }
         }
+        use super::personal::{EMAIL, NAME, NUMBER, PHONE};
+        let key = self.create_data_key(txn).await?;
+        let seal = |column: &str, v: Option<String>| v.map(|v| key.encrypt(column, &v));
+        let model = customer::ActiveModel {
+            customer_number: Set(seal(NUMBER, new.number)),
+            name: Set(seal(NAME, new.name)),
+            email: Set(seal(EMAIL, new.email)),
+            phone: Set(seal(PHONE, new.phone)),
+            created_at: Set(now),
+            institution: Set(institution.to_owned()),
+            number_index: Set(index),
+            data_key_id: Set(Some(key.id.clone())),
+            erased_at: Set(None),
+            ..Default::default()
+        };
+        Ok(customer::Entity::insert(model)
+            .exec(txn)
+            .await?
+            .last_insert_id)
     }
-    Ok(customer::Entity::insert(new)
-        .exec(txn)
-        .await?
-        .last_insert_id)
 }
 
 /// Reserves `count` consecutive reference numbers in `year` and returns the first.

@@ -4,8 +4,10 @@
 mod deadlines;
 mod events;
 mod filing;
+mod personal;
 mod query;
 mod scope;
+mod subject;
 mod tracking;
 mod transition;
 mod update;
@@ -34,6 +36,7 @@ pub use filing::{Filed, NewComplaint, NewCustomer};
 pub(crate) use filing::{NARRATIVE_MAX, next_references};
 pub use query::{CountBy, CountRow, ListFilter, Page};
 pub use scope::{Caller, Domain, Grant, Scope, domain_of};
+pub use subject::{ComplaintRecord, Erasure, SubjectExport};
 pub use transition::TransitionRequest;
 pub use update::ComplaintUpdate;
 pub use view::{ComplaintSummary, ComplaintView, EventView, PublicMessage, TrackingView};
@@ -50,6 +53,8 @@ pub struct Complaints {
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// The institution of complaints filed without one.
     default_institution: String,
+    /// Master and index keys for personal data.
+    keys: Arc<crate::keys::Keyring>,
 }
 
 /// Who asked for a change, as recorded in the history.
@@ -67,7 +72,24 @@ impl Complaints {
             compliance: Compliance::fallback_only(),
             write_gate,
             default_institution: "default".into(),
+            keys: Arc::new(crate::keys::Keyring::ephemeral()),
         }
+    }
+
+    /// The same service encrypting with `keys`. Without it, keys are random and live only
+    /// as long as the process: fine for tests, never for a server.
+    #[must_use]
+    pub fn with_keys(mut self, keys: crate::keys::Keyring) -> Self {
+        self.keys = Arc::new(keys);
+        self
+    }
+
+    pub fn keys(&self) -> &crate::keys::Keyring {
+        &self.keys
+    }
+
+    pub fn default_institution(&self) -> &str {
+        &self.default_institution
     }
 
     /// The same service filing complaints without an institution under `institution`.

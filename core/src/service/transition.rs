@@ -231,6 +231,7 @@ impl Complaints {
                 );
         }
 
+        let message = self.seal_body(&self.db, &current, message).await?;
         let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if update.exec(&txn).await?.rows_affected != 1 {

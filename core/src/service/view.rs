@@ -65,6 +65,8 @@ pub struct ComplaintView {
     pub institution: String,
     /// `shown`, or `masked` for callers without the `pii:read` permission.
     pub personal_data: String,
+    /// When the complaint's personal data was erased; its facts stay.
+    pub erased_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -203,6 +205,7 @@ impl ComplaintView {
             version: row.version,
             institution: row.institution,
             personal_data: "shown".into(),
+            erased_at: row.erased_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

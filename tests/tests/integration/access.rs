@@ -61,7 +61,11 @@ fn request(method: &str, path: &str, id: &str) -> TestRequest {
     }
 }
 
-async fn file_in(store: &TestStore, institution: &str, narrative: &str) -> (i64, String, String) {
+async fn file_in(
+    store: &TestStore,
+    institution: &str,
+    narrative: &str,
+) -> (i64, String, String, i64) {
     let app = store.app().await;
     let mut body = new_complaint();
     body["institution"] = json!(institution);
@@ -72,6 +76,7 @@ async fn file_in(store: &TestStore, institution: &str, narrative: &str) -> (i64,
         filed["complaint"]["id"].as_i64().unwrap(),
         filed["complaint"]["reference"].as_str().unwrap().to_owned(),
         filed["tracking_token"].as_str().unwrap().to_owned(),
+        filed["complaint"]["customer"]["id"].as_i64().unwrap(),
     )
 }
 
@@ -99,12 +104,12 @@ async fn task_for(store: &TestStore, complaint_id: i64, institution: &str, depar
 
 async fn every_route_for_every_role_in_and_out_of_its_domain(backend: Backend) {
     let store = TestStore::new(backend).await;
-    let (own_id, own_ref, own_token) =
+    let (own_complaint, own_ref, own_token, own_customer) =
         file_in(&store, "acme", "Own domain: the fee was charged twice.").await;
-    let (other_id, other_ref, _) =
+    let (other_complaint, other_ref, _, other_customer) =
         file_in(&store, "rival", "Other domain: a mortgage escrow question.").await;
-    task_for(&store, own_id, "acme", "fraud").await;
-    task_for(&store, other_id, "rival", "fraud").await;
+    task_for(&store, own_complaint, "acme", "fraud").await;
+    task_for(&store, other_complaint, "rival", "fraud").await;
 
     let roles = [
         ("agent", OWN),
@@ -124,6 +129,12 @@ async fn every_route_for_every_role_in_and_out_of_its_domain(backend: Backend) {
         }
         let app = store.app_with(Some(token)).await;
         for rule in RULES {
+            // Customer routes take a customer's id, the others a complaint's.
+            let (own_id, other_id) = if rule.path.starts_with("/v1/customers/") {
+                (own_customer, other_customer)
+            } else {
+                (own_complaint, other_complaint)
+            };
             let allowed = permitted(role, rule.object, rule.action)
                 && (rule.reach != Reach::Global || domain == "*");
             let what = format!("{role} {} {}", rule.method, rule.path);
@@ -164,8 +175,11 @@ async fn every_route_for_every_role_in_and_out_of_its_domain(backend: Backend) {
                             .iter()
                             .map(|i| i["id"].as_i64().unwrap())
                             .collect();
-                        assert!(ids.contains(&own_id), "{what}: {ids:?}");
-                        assert!(!ids.contains(&other_id), "{what} lists another domain");
+                        assert!(ids.contains(&own_complaint), "{what}: {ids:?}");
+                        assert!(
+                            !ids.contains(&other_complaint),
+                            "{what} lists another domain"
+                        );
                     }
                 }
             }
@@ -196,7 +210,7 @@ async fn every_route_for_every_role_in_and_out_of_its_domain(backend: Backend) {
 
 async fn no_valid_token_means_401_everywhere_but_health_and_tracking(backend: Backend) {
     let store = TestStore::new(backend).await;
-    let (id, _, _) = file_in(&store, "acme", "A narrative.").await;
+    let (id, _, _, _) = file_in(&store, "acme", "A narrative.").await;
     let anonymous = store.app_with(None).await;
     let garbage = store
         .app_with(Some(format!("rdr_0123456789abcdef_{}", "0".repeat(64))))
@@ -225,7 +239,7 @@ async fn no_valid_token_means_401_everywhere_but_health_and_tracking(backend: Ba
 
 async fn revoked_tokens_and_removed_grants_stop_working_at_once(backend: Backend) {
     let store = TestStore::new(backend).await;
-    let (id, _, _) = file_in(&store, "acme", "A narrative.").await;
+    let (id, _, _, _) = file_in(&store, "acme", "A narrative.").await;
     let admin = store.app().await;
     let (status, issued) = send(
         &admin,

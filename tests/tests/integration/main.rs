@@ -13,4 +13,5 @@ mod import;
 mod lifecycle;
 mod listing;
 mod logs;
+mod personal;
 mod tracking;

@@ -56,15 +56,23 @@ impl TestStore {
                 (settings, None)
             }
         };
-        let seed = Sha256::digest(random_suffix().as_bytes());
-        settings.audit.signing_key = Some(base64::engine::general_purpose::STANDARD.encode(seed));
+        let b64 = |seed: &str| {
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(seed.as_bytes()))
+        };
+        settings.audit.signing_key = Some(b64(&random_suffix()));
+        settings
+            .security
+            .master_keys
+            .insert("m1".into(), b64(&random_suffix()));
+        settings.security.index_key = Some(b64(&random_suffix()));
         adjust(&mut settings);
         let db = redress::store::connect(&settings.database)
             .await
             .expect("connect to the test database");
         redress::store::migrate(&db).await.expect("migrate");
         let complaints = Complaints::new(db.clone(), settings.lifecycle.clone())
-            .with_default_institution(&settings.tenancy.default_institution);
+            .with_default_institution(&settings.tenancy.default_institution)
+            .with_keys(redress::keys::Keyring::load(&settings.security).expect("test keys"));
         let auth = Auth::new(db, &settings.auth).await.expect("auth set-up");
         let audit_key = Arc::new(
             redress::audit::parse_signing_key(settings.audit.signing_key.as_deref().unwrap())

@@ -9,6 +9,7 @@ pub mod complaint;
 pub mod complaint_deadline;
 pub mod complaint_event;
 pub mod customer;
+pub mod data_key;
 pub mod idempotency_key;
 pub mod reference_counter;
 pub mod task;

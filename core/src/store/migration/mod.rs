@@ -7,6 +7,7 @@ mod m20261203_000001_complaints;
 mod m20261203_000002_deadlines;
 mod m20261204_000003_tenancy_and_tasks;
 mod m20261204_100001_access_and_audit;
+mod m20261204_100002_personal_data;
 
 /// Applies the schema; `redress serve` and `redress import` run it at start.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_deadlines::Migration),
             Box::new(m20261204_000003_tenancy_and_tasks::Migration),
             Box::new(m20261204_100001_access_and_audit::Migration),
+            Box::new(m20261204_100002_personal_data::Migration),
         ]
     }
 }
