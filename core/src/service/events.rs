@@ -30,14 +30,16 @@ impl Complaints {
     /// [`ServiceError::NotFound`], also for a complaint outside the caller's scope.
     pub async fn view(&self, key: &str, caller: &Caller) -> Result<ComplaintView, ServiceError> {
         let row = self.find(key, &caller.scope).await?;
-        self.present(row, caller).await
+        self.present(row, caller, true).await
     }
 
-    /// The view of a complaint already found in scope, as `caller` may see it.
+    /// The view of a complaint already found in scope, as `caller` may see it. `audited`
+    /// is false only for the answer to a filing, which shows the filer what they sent.
     pub(crate) async fn present(
         &self,
         row: complaint::Model,
         caller: &Caller,
+        audited: bool,
     ) -> Result<ComplaintView, ServiceError> {
         let customer = match row.customer_id {
             Some(id) => match customer::Entity::find_by_id(id).one(&self.db).await? {
@@ -49,7 +51,7 @@ impl Complaints {
         let row = self.reveal(&self.db, row).await?;
         let shown = caller.pii.covers(&self.db, &row).await?;
         let personal = customer.is_some() || row.narrative.is_some();
-        if shown && personal {
+        if shown && personal && audited {
             self.record_pii_read(caller, &row, "complaint").await?;
         }
         let ctx = self.context(&row);

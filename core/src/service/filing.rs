@@ -221,7 +221,7 @@ impl Complaints {
 
         tracing::info!(complaint_id = id, reference = %reference, "complaint filed");
         Ok(Filed {
-            complaint: self.view(&id.to_string(), caller).await?,
+            complaint: self.present_filed(id, caller).await?,
             tracking_token: Some(token),
             replayed: false,
         })
@@ -240,12 +240,17 @@ impl Complaints {
             });
         }
         Ok(Filed {
-            complaint: self
-                .view(&previous.complaint_id.to_string(), caller)
-                .await?,
+            complaint: self.present_filed(previous.complaint_id, caller).await?,
             tracking_token: previous.tracking_token,
             replayed: true,
         })
+    }
+
+    /// The answer to a filing (or its retry): the filer sees what they sent, which is not
+    /// recorded as a read of personal data.
+    async fn present_filed(&self, id: i64, caller: &Caller) -> Result<ComplaintView, ServiceError> {
+        let row = self.find(&id.to_string(), &caller.scope).await?;
+        self.present(row, caller, false).await
     }
 
     /// Forgets idempotency keys (and the tracking tokens kept with them) past their window.

@@ -351,7 +351,77 @@ async fn every_route_in_the_api_has_a_row_in_the_access_table(backend: Backend) 
     store.finish().await;
 }
 
+async fn jwts_from_the_identity_provider_are_checked(backend: Backend) {
+    const SECRET: &str = "a shared secret of at least 32 bytes";
+    let store = TestStore::with(backend, |s| {
+        s.auth.jwt = Some(redress::config::JwtSettings {
+            issuer: "https://idp.bank.example".into(),
+            audience: "redress".into(),
+            algorithm: "HS256".into(),
+            secret: Some(SECRET.into()),
+            public_key_pem: None,
+            roles_claim: Some("redress_roles".into()),
+        });
+    })
+    .await;
+    let (id, _, _, _) = file_in(&store, "acme", "A narrative.").await;
+    let (other, _, _, _) = file_in(&store, "rival", "Another narrative.").await;
+    let now = chrono::Utc::now().timestamp();
+    let sign = |changes: Value, key: &str| {
+        let mut claims = json!({
+            "sub": "dana", "iss": "https://idp.bank.example", "aud": "redress",
+            "exp": now + 600, "redress_roles": ["agent@acme/UK"],
+        });
+        for (k, v) in changes.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        let key = jsonwebtoken::EncodingKey::from_secret(key.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    let path = format!("/v1/complaints/{id}");
+    let status_with = |token: String| {
+        let path = path.clone();
+        let store = &store;
+        async move {
+            let app = store.app_with(Some(token)).await;
+            send(&app, get(&path)).await.0
+        }
+    };
+
+    // Roles from the claim.
+    assert_eq!(status_with(sign(json!({}), SECRET)).await, 200);
+    let app = store.app_with(Some(sign(json!({}), SECRET))).await;
+    let (status, note) = send(
+        &app,
+        post_json(&format!("{path}/notes"), &json!({"body": "ok"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{note}");
+    assert_eq!(note["actor"], "jwt:dana");
+    assert_eq!(
+        send(&app, get(&format!("/v1/complaints/{other}"))).await.0,
+        404
+    );
+    // Roles from casbin grants for jwt:<sub>.
+    let erin = sign(json!({"sub": "erin", "redress_roles": []}), SECRET);
+    assert_eq!(status_with(erin.clone()).await, 403);
+    store.grant(&["g", "jwt:erin", "auditor", "acme/UK"]).await;
+    assert_eq!(status_with(erin).await, 200);
+    // Anything not from the configured issuer, for this audience, signed and current: 401.
+    for bad in [
+        sign(json!({"exp": now - 300}), SECRET),
+        sign(json!({"aud": "someone-else"}), SECRET),
+        sign(json!({"iss": "https://evil.example"}), SECRET),
+        sign(json!({}), "another secret that is long enough!!"),
+    ] {
+        assert_eq!(status_with(bad).await, 401);
+    }
+    store.finish().await;
+}
+
 crate::on_both_backends!(
+    jwts_from_the_identity_provider_are_checked,
     every_route_for_every_role_in_and_out_of_its_domain,
     no_valid_token_means_401_everywhere_but_health_and_tracking,
     revoked_tokens_and_removed_grants_stop_working_at_once,
