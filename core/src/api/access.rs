@@ -26,8 +26,10 @@ use crate::service::{Actor, Caller, Scope};
 /// Where a route's permission applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
-    /// No token needed: health, readiness, the OpenAPI document.
+    /// No token needed: health and readiness.
     Public,
+    /// Any valid token, whatever its roles: the OpenAPI document.
+    Authenticated,
     /// No bearer token: the customer shows the tracking token given at filing.
     Tracking,
     /// Granted per domain; the service scopes the data to the caller's domains.
@@ -67,13 +69,13 @@ const fn rule(
     }
 }
 
-use Reach::{Domain, Global, Public, Tracking};
+use Reach::{Authenticated, Domain, Global, Public, Tracking};
 
 /// Every route of the API and the permission it needs. A route missing here is refused.
 pub const RULES: &[Rule] = &[
     rule("GET", "/healthz", "", "", Public),
     rule("GET", "/readyz", "", "", Public),
-    rule("GET", "/openapi.json", "", "", Public),
+    rule("GET", "/openapi.json", "", "", Authenticated),
     rule("GET", "/v1/track/{reference}", "tracking", "read", Tracking),
     rule("POST", "/v1/complaints", "complaint", "create", Domain),
     rule("GET", "/v1/complaints", "complaint", "list", Domain),
@@ -246,6 +248,16 @@ async fn authorize(req: &ServiceRequest, rule: &Rule) -> Result<Option<Authorize
         .authenticate(&token)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    if rule.reach == Authenticated {
+        return Ok(Some(Authorized {
+            caller: Caller {
+                actor: Actor(subject),
+                scope: Scope::none(),
+                pii: Scope::none(),
+            },
+            also: false,
+        }));
+    }
     let policy = &state.auth.policy;
     let scope = policy.scope(&subject, &roles, rule.object, rule.action);
     let allowed = match rule.reach {
