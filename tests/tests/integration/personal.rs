@@ -237,6 +237,22 @@ async fn erasing_imported_cfpb_complaints_leaves_nothing_readable(backend: Backe
             .unwrap();
         assert_eq!(row.narrative_terms, None);
     }
+    // Search no longer finds them by their words.
+    let (first, (narrative, _, _)) = erased.iter().next().unwrap();
+    let word = narrative
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.chars().any(|c| c.is_uppercase()))
+        .max_by_key(|w| w.len())
+        .unwrap();
+    let (_, found) = send(&app, get(&format!("/v1/complaints?q={word}&limit=500"))).await;
+    assert!(
+        !found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == *first),
+        "complaint {first} still found by {word}"
+    );
     // The erasures are in the audit trail, and the chain holds.
     let (_, records) = send(&app, get("/v1/audit/records?limit=1000&after=6000")).await;
     assert!(records.to_string().contains("complaint.erased"));
