@@ -17,7 +17,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use redress::bus::{Bus, BusConfig, Outgoing, Queue};
 use redress::config::TaskRule;
-use redress::service::{Actor, Complaints, NewComplaint};
+use redress::service::{Caller, Complaints, NewComplaint};
 use redress::store::entity::outbox;
 use redress::workers::relay::Relay;
 use redress::{Settings, store};
@@ -130,12 +130,12 @@ async fn filing_to_worker(
     );
     let relaying = tokio::spawn(relay.run());
     bus.fetch(&fraud(), 1, Duration::from_millis(100)).await?;
-    let actor = Actor("bench".into());
+    let caller = Caller::system("bench");
     let mut samples = Vec::with_capacity(ROUND_TRIPS);
     for _ in 0..ROUND_TRIPS {
         let started = Instant::now();
         let filed = complaints
-            .file(card_fraud_complaint()?, None, &actor)
+            .file(card_fraud_complaint()?, None, &caller)
             .await?;
         let reference = filed.complaint.reference;
         loop {

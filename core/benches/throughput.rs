@@ -8,6 +8,9 @@
 //!    `redress serve` process holding 100,000 complaints, against bare single-row
 //!    transactions on the same database file.
 //! 3. The server's peak resident memory (VmHWM) after both.
+//! 4. Access control and audit: filing through the service with the token check, the
+//!    policy check and the audit appends, against the same filings with all three off.
+//! 5. `audit verify` over 1,000,000 records.
 //!
 //! Run with `cargo bench -p redress --bench throughput`.
 
@@ -36,6 +39,8 @@ async fn main() -> anyhow::Result<()> {
     println!("redress throughput benchmark (SQLite, WAL)\n");
     import_benchmark(dir.path()).await?;
     filing_benchmark(dir.path()).await?;
+    access_and_audit_benchmark(dir.path()).await?;
+    verify_benchmark(dir.path()).await?;
     Ok(())
 }
 
@@ -73,9 +78,15 @@ async fn import_benchmark(dir: &Path) -> anyhow::Result<()> {
     conn.close().await?;
 
     let db = store::connect(&settings.database).await?;
+    let complaints = redress::service::Complaints::new(db.clone(), settings.lifecycle.clone());
     let started = Instant::now();
-    let summary =
-        import::import(&db, bytes.as_slice(), chrono::Duration::days(15), &Silent).await?;
+    let summary = import::import(
+        &complaints,
+        bytes.as_slice(),
+        chrono::Duration::days(15),
+        &Silent,
+    )
+    .await?;
     let import_rate = summary.imported as f64 / started.elapsed().as_secs_f64();
     db.close().await?;
     anyhow::ensure!(
@@ -215,7 +226,8 @@ fn redress(db: &Path, args: &[&str], port: u16) -> Command {
     cmd.args(args)
         .env("REDRESS_DATABASE__URL", sqlite_url(db))
         .env("REDRESS_HTTP__BIND", format!("127.0.0.1:{port}"))
-        .env("REDRESS_LOG__FILTER", "warn");
+        .env("REDRESS_LOG__FILTER", "warn")
+        .env("REDRESS_AUDIT__KEY_FILE", db.with_extension("audit-key"));
     cmd
 }
 
@@ -227,6 +239,13 @@ async fn filing_benchmark(dir: &Path) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .status()?;
     anyhow::ensure!(status.success(), "import of {STORED} complaints failed");
+    let bootstrap = redress(&db, &["admin", "bootstrap"], 0).output()?;
+    anyhow::ensure!(bootstrap.status.success(), "admin bootstrap failed");
+    let token = String::from_utf8(bootstrap.stdout)?
+        .lines()
+        .find(|l| l.starts_with("rdr_"))
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("admin bootstrap printed no token"))?;
 
     let port = free_port()?;
     let server = Server(
@@ -253,12 +272,19 @@ async fn filing_benchmark(dir: &Path) -> anyhow::Result<()> {
             let client = client.clone();
             let url = format!("{base}/v1/complaints");
             let body = body.clone();
+            let token = token.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut failures: BTreeMap<String, u64> = BTreeMap::new();
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    let failure = match client.post(&url).json(&body).send().await {
+                    let failure = match client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                    {
                         Ok(res) if res.status().as_u16() == 201 => {
                             latencies.push(sent.elapsed());
                             continue;
@@ -376,4 +402,144 @@ fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no VmHWM in /proc/{pid}/status"))
+}
+
+const ACCESS_CLIENTS: usize = 16;
+const ACCESS_SECONDS: u64 = 5;
+const VERIFY_RECORDS: i64 = 1_000_000;
+
+/// Filings per second through the service from [`ACCESS_CLIENTS`] tasks, each first
+/// authenticating and asking the policy when `guarded`.
+async fn filings_per_second(
+    complaints: &redress::service::Complaints,
+    auth: &redress::auth::Auth,
+    token: &str,
+    guarded: bool,
+) -> anyhow::Result<f64> {
+    use redress::service::{Actor, Caller, NewComplaint};
+    let body = serde_json::json!({
+        "channel": "web", "region": "US", "product": "Checking or savings account",
+        "issue": "Managing an account", "narrative": "The bank charged an overdraft fee twice for one payment.",
+        "customer": {"name": "Benchmark Customer", "email": "bench@example.com"}
+    });
+    redress::audit::set_recording_for_benchmark(guarded);
+    let deadline = Instant::now() + Duration::from_secs(ACCESS_SECONDS);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..ACCESS_CLIENTS)
+        .map(|_| {
+            let complaints = complaints.clone();
+            let auth = auth.clone();
+            let token = token.to_owned();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    let caller = if guarded {
+                        let principal = auth.authenticate(&token).await?.expect("valid token");
+                        let scope = auth.policy.scope(
+                            &principal.subject,
+                            &principal.roles,
+                            "complaint",
+                            "create",
+                        );
+                        let pii =
+                            auth.policy
+                                .scope(&principal.subject, &principal.roles, "pii", "read");
+                        anyhow::ensure!(!scope.is_empty(), "the bench token may not file");
+                        Caller {
+                            actor: Actor(principal.subject),
+                            scope,
+                            pii,
+                        }
+                    } else {
+                        Caller::system("bench")
+                    };
+                    let input: NewComplaint = serde_json::from_value(body.clone())?;
+                    complaints.file(input, None, &caller).await?;
+                    done += 1;
+                }
+                Ok::<u64, anyhow::Error>(done)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for w in workers {
+        total += w.await??;
+    }
+    redress::audit::set_recording_for_benchmark(true);
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn access_and_audit_benchmark(dir: &Path) -> anyhow::Result<()> {
+    let settings = Settings::default_for(&sqlite_url(&dir.join("access.db")));
+    let db = store::connect(&settings.database).await?;
+    store::migrate(&db).await?;
+    let complaints = redress::service::Complaints::new(db.clone(), settings.lifecycle.clone());
+    let auth = redress::auth::Auth::new(db.clone(), &settings.auth).await?;
+    let token = auth
+        .tokens
+        .issue("bench-agent", "bench", None, "bench")
+        .await?
+        .token;
+    auth.policy
+        .add(
+            &redress::auth::PolicyLine {
+                ptype: "g".into(),
+                values: vec!["bench-agent".into(), "agent".into(), "default/US".into()],
+            },
+            "bench",
+        )
+        .await?;
+    // Warm up once each way, then alternate so drift hits both alike.
+    filings_per_second(&complaints, &auth, &token, false).await?;
+    let mut off = Vec::new();
+    let mut on = Vec::new();
+    for _ in 0..2 {
+        off.push(filings_per_second(&complaints, &auth, &token, false).await?);
+        on.push(filings_per_second(&complaints, &auth, &token, true).await?);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (off, on) = (mean(&off), mean(&on));
+    println!("filing through the service, {ACCESS_CLIENTS} tasks, SQLite");
+    println!("  without token, policy and audit  {off:>10.0} complaints/s");
+    println!("  with token, policy and audit     {on:>10.0} complaints/s");
+    println!(
+        "  throughput lost                  {:>10.1} %  (goal <= 15 %)\n",
+        100.0 * (1.0 - on / off)
+    );
+    db.close().await?;
+    Ok(())
+}
+
+async fn verify_benchmark(dir: &Path) -> anyhow::Result<()> {
+    use sea_orm::TransactionTrait;
+    let settings = Settings::default_for(&sqlite_url(&dir.join("audit.db")));
+    let db = store::connect(&settings.database).await?;
+    store::migrate(&db).await?;
+    let batch = 10_000;
+    for start in (0..VERIFY_RECORDS).step_by(batch as usize) {
+        let txn = db.begin().await?;
+        let entries = (start..start + batch)
+            .map(|i| {
+                redress::audit::Entry::new("bench", "complaint.filed", format!("complaint:{i}"))
+                    .domain("default/US")
+                    .details(serde_json::json!({"event_id": i, "to": "received"}))
+            })
+            .collect();
+        redress::audit::append_many(&txn, entries).await?;
+        txn.commit().await?;
+    }
+    let key = redress::audit::parse_signing_key(&format!("{}=", "A".repeat(43)))?;
+    redress::audit::seal(&db, &key).await?;
+    let started = Instant::now();
+    let report = redress::audit::verify(&db, Some(&key.verifying_key())).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    anyhow::ensure!(report.is_intact(), "the generated trail does not verify");
+    println!(
+        "audit verify over {} records and {} checkpoint(s)",
+        report.records, report.checkpoints
+    );
+    println!("  time                             {elapsed:>10.2} s  (goal <= 10 s)");
+    db.close().await?;
+    Ok(())
 }

@@ -17,6 +17,69 @@ pub struct Settings {
     pub tasks: TaskSettings,
     pub outbox: OutboxSettings,
     pub telemetry: TelemetrySettings,
+    pub auth: AuthSettings,
+    pub audit: AuditSettings,
+    pub tenancy: TenancySettings,
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// Master keys by id (32 bytes, standard base64) that wrap the per-subject data keys.
+    /// Keep old ones listed after a rotation until `redress admin rewrap-keys` has run.
+    #[serde(default)]
+    pub master_keys: std::collections::HashMap<String, String>,
+    /// The master key new data keys are wrapped with; the only one when unset.
+    pub active_master_key: Option<String>,
+    /// The key of the blind search index (32 bytes, base64).
+    pub index_key: Option<String>,
+    /// Where generated keys are kept when `master_keys` is empty; created on first use.
+    pub key_file: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// How long a verified API token is remembered, so argon2 runs once per token and not
+    /// once per request (at most 60). A token revoked on another replica is still accepted
+    /// here for up to this long.
+    pub token_cache_secs: u64,
+    /// How often a server reads the policy again, for changes made on other nodes.
+    pub policy_reload_ms: u64,
+    /// JWTs from the institution's identity provider; absent: API tokens only.
+    pub jwt: Option<JwtSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JwtSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// `HS256`, `RS256` or `ES256`.
+    pub algorithm: String,
+    /// The shared secret for HS256 (at least 32 bytes).
+    pub secret: Option<String>,
+    /// The identity provider's public key (PEM) for RS256 or ES256.
+    pub public_key_pem: Option<String>,
+    /// A claim listing `role@domain` strings the token's subject holds.
+    pub roles_claim: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// Ed25519 seed (32 bytes, standard base64) that signs checkpoints. When unset, the
+    /// key is read from `key_file`, which `redress` creates on first start.
+    pub signing_key: Option<String>,
+    /// Where the generated signing key is kept when `signing_key` is unset.
+    pub key_file: std::path::PathBuf,
+    /// A running server seals a checkpoint once this many records are unsealed...
+    pub checkpoint_every: u64,
+    /// ...or this long after the last one, whichever comes first.
+    pub checkpoint_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TenancySettings {
+    /// The institution of complaints filed without one, and of imported complaints.
+    pub default_institution: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -313,7 +376,14 @@ impl Settings {
             .set_default("outbox.poll_ms", 250)?
             .set_default("outbox.lease_ms", 5000)?
             .set_default("outbox.max_backoff_ms", 10_000)?
-            .set_default("telemetry.service_name", "redress")?)
+            .set_default("telemetry.service_name", "redress")?
+            .set_default("auth.token_cache_secs", 30)?
+            .set_default("auth.policy_reload_ms", 5000)?
+            .set_default("audit.key_file", "redress-audit-key")?
+            .set_default("audit.checkpoint_every", 1000)?
+            .set_default("audit.checkpoint_interval_secs", 300)?
+            .set_default("tenancy.default_institution", "default")?
+            .set_default("security.key_file", "redress-keys.json")?)
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
@@ -363,6 +433,36 @@ impl Settings {
         }
         if let Err(e) = self.plugins.trusted_keys() {
             return Err(invalid("plugins.trusted_keys", &e.to_string()));
+        }
+        if self.auth.token_cache_secs > 60 {
+            return Err(invalid("auth.token_cache_secs", "must be at most 60"));
+        }
+        if self.auth.policy_reload_ms < 100 {
+            return Err(invalid("auth.policy_reload_ms", "must be at least 100"));
+        }
+        if self.audit.checkpoint_every == 0 || self.audit.checkpoint_interval_secs == 0 {
+            return Err(invalid(
+                "audit.checkpoint_every",
+                "checkpoint_every and checkpoint_interval_secs must be at least 1",
+            ));
+        }
+        if let Some(key) = &self.audit.signing_key {
+            crate::audit::parse_signing_key(key)
+                .map_err(|e| invalid("audit.signing_key", &e.to_string()))?;
+        }
+        if crate::service::validate::institution(
+            "tenancy.default_institution",
+            &self.tenancy.default_institution,
+        )
+        .is_err()
+        {
+            return Err(invalid(
+                "tenancy.default_institution",
+                "must be 1 to 64 of a-z 0-9 -",
+            ));
+        }
+        if let Some(jwt) = &self.auth.jwt {
+            crate::auth::JwtVerifier::new(jwt).map_err(|e| invalid("auth.jwt", &e.to_string()))?;
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be text or json"));

@@ -19,6 +19,13 @@ pub enum ServiceError {
     /// Something other than a complaint (a task, an escalation) is not there.
     #[error("{what} not found")]
     Missing { what: &'static str },
+    /// The caller may not do this here. Never used for a complaint outside the caller's
+    /// domain: that is [`ServiceError::NotFound`], so ids cannot be probed.
+    #[error("{message}")]
+    Forbidden {
+        field: Option<String>,
+        message: String,
+    },
     /// The lifecycle does not allow the move now.
     #[error("{source}")]
     Transition {

@@ -7,6 +7,8 @@
 //! calls.
 
 pub mod api;
+pub mod audit;
+pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod compliance;
@@ -15,6 +17,7 @@ pub mod dept;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod keys;
 pub mod plugins;
 pub mod service;
 pub mod store;

@@ -311,3 +311,77 @@ fn a_scaffolded_plugin_builds_tests_seals_and_installs() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[test]
+fn the_first_admin_is_bootstrapped_once_and_audit_verify_names_a_tampered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    let file = sample("complaints-personal-loans-2023.csv");
+    assert!(redress(&db, &["import", &file, "--quiet"]).status.success());
+
+    let first = redress(&db, &["admin", "bootstrap"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let out = String::from_utf8(first.stdout).unwrap();
+    assert!(
+        out.lines().any(|l| l.starts_with("rdr_") && l.len() > 80),
+        "{out}"
+    );
+    let again = redress(&db, &["admin", "bootstrap"]);
+    assert!(
+        !again.status.success(),
+        "a second bootstrap must be refused"
+    );
+
+    let sealed = redress(&db, &["audit", "checkpoint"]);
+    assert!(
+        sealed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sealed.stderr)
+    );
+    let verify = redress(&db, &["audit", "verify"]);
+    let out = String::from_utf8(verify.stdout).unwrap();
+    assert!(verify.status.success(), "{out}");
+    assert!(out.starts_with("intact:"), "{out}");
+
+    // A proof of one imported complaint checks offline, against the key the CLI created.
+    let proof = dir.path().join("proof.json");
+    let prove = redress(
+        &db,
+        &["audit", "prove", "1", "--out", proof.to_str().unwrap()],
+    );
+    assert!(
+        prove.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prove.stderr)
+    );
+    let check = redress(&db, &["audit", "check-proof", proof.to_str().unwrap()]);
+    let out = String::from_utf8(check.stdout).unwrap();
+    assert!(
+        check.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        out.contains("proof holds: 1 records of complaint:1"),
+        "{out}"
+    );
+
+    // Someone with the database file edits record 40.
+    let url = format!("sqlite://{}", db.display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sea_orm::ConnectionTrait;
+        let conn = sea_orm::Database::connect(&url).await.unwrap();
+        conn.execute_unprepared("UPDATE audit_records SET actor = 'someone' WHERE seq = 40")
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+    let verify = redress(&db, &["audit", "verify"]);
+    let out = String::from_utf8(verify.stdout).unwrap();
+    assert!(!verify.status.success());
+    assert!(out.contains("record 40 was altered"), "{out}");
+}

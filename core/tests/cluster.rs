@@ -212,7 +212,7 @@ async fn three_replicas_lose_one_and_nothing_is_lost_or_doubled() {
     }
 
     // Each complaint gets fraud's task by rule and a legal task due in a few seconds.
-    async fn file_with_legal_task(base: &str) {
+    async fn file_with_legal_task(base: &support::Api) {
         let id = file(base).await;
         let due = chrono::Utc::now() + chrono::Duration::seconds(3);
         let (status, body) = post(
@@ -244,7 +244,7 @@ async fn three_replicas_lose_one_and_nothing_is_lost_or_doubled() {
         .position(|c| holder.starts_with(&format!("replica-{}-", c.pid())))
         .expect("the lease holder is one of ours");
     cores[leader].kill();
-    let survivors: Vec<String> = cores
+    let survivors: Vec<support::Api> = cores
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != leader)

@@ -5,33 +5,13 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
+use super::access::Authorized;
 use super::body;
 use super::error::{ApiError, ErrorBody};
 use crate::service::{
-    Actor, ComplaintUpdate, ComplaintView, CountBy, CountRow, EventView, EventsQuery, ListFilter,
+    ComplaintUpdate, ComplaintView, CountBy, CountRow, EventView, EventsQuery, ListFilter,
     NewComplaint, NewNote, Page, TransitionRequest,
 };
-
-/// The person or system making the change, for the history. Until staff sign in, callers
-/// name themselves in `X-Actor`; requests without it are recorded as `api`.
-pub(super) fn actor(req: &HttpRequest) -> Result<Actor, ApiError> {
-    let Some(value) = req.headers().get("x-actor") else {
-        return Ok(Actor("api".into()));
-    };
-    let name = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_header",
-                "X-Actor must be 1 to 128 visible ASCII characters",
-                Some("X-Actor".into()),
-            )
-        })?;
-    Ok(Actor(name.to_owned()))
-}
 
 /// The answer to a filing: the complaint and, once, the customer's tracking token.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -57,6 +37,7 @@ pub struct FiledBody {
 )]
 pub async fn file(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -73,7 +54,7 @@ pub async fn file(
     };
     let filed = state
         .complaints
-        .file(input, key.map(|k| (k, raw.as_ref())), &actor(&req)?)
+        .file(input, key.map(|k| (k, raw.as_ref())), &auth.caller)
         .await?;
     let status = if filed.replayed {
         StatusCode::OK
@@ -96,9 +77,13 @@ pub async fn file(
     get, path = "/v1/complaints", tag = "complaints", params(ListFilter),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-pub async fn list(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: Data<AppState>,
+    auth: Authorized,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let filter: ListFilter = body::query(&req)?;
-    Ok(HttpResponse::Ok().json(state.complaints.list(&filter).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.list(&filter, &auth.caller.scope).await?))
 }
 
 /// Count complaints per product, issue, status, channel, company or region, with the same
@@ -108,7 +93,11 @@ pub async fn list(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespons
     params(("by" = CountBy, Query, description = "The column to count by"), ListFilter),
     responses((status = 200, body = Vec<CountRow>), (status = 400, body = ErrorBody))
 )]
-pub async fn counts(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn counts(
+    state: Data<AppState>,
+    auth: Authorized,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let mut by = None;
     let mut rest = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
@@ -139,7 +128,12 @@ pub async fn counts(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
             Some("cursor".into()),
         ));
     }
-    Ok(HttpResponse::Ok().json(state.complaints.count(by, &filter).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .complaints
+            .count(by, &filter, &auth.caller.scope)
+            .await?,
+    ))
 }
 
 /// One complaint, by internal id or public reference.
@@ -148,8 +142,12 @@ pub async fn counts(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     params(("id" = String, Path, description = "Internal id or reference (RDR-2026-000123)")),
     responses((status = 200, body = ComplaintView), (status = 404, body = ErrorBody))
 )]
-pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.complaints.view(&id).await?))
+pub async fn read(
+    state: Data<AppState>,
+    auth: Authorized,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.complaints.view(&id, &auth.caller).await?))
 }
 
 /// Assign, route to a department or re-prioritise.
@@ -160,12 +158,13 @@ pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpRespons
 )]
 pub async fn update(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let change: ComplaintUpdate = body::json(&req, &raw)?;
-    Ok(HttpResponse::Ok().json(state.complaints.update(&id, change, &actor(&req)?).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.update(&id, change, &auth.caller).await?))
 }
 
 /// Move a complaint through its lifecycle. A move the lifecycle does not allow answers 409
@@ -177,6 +176,7 @@ pub async fn update(
 )]
 pub async fn transition(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
     raw: Bytes,
@@ -185,7 +185,7 @@ pub async fn transition(
     Ok(HttpResponse::Ok().json(
         state
             .complaints
-            .transition(&id, request, &actor(&req)?)
+            .transition(&id, request, &auth.caller)
             .await?,
     ))
 }
@@ -198,12 +198,13 @@ pub async fn transition(
 )]
 pub async fn note(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let note: NewNote = body::json(&req, &raw)?;
-    Ok(HttpResponse::Created().json(state.complaints.add_note(&id, note, &actor(&req)?).await?))
+    Ok(HttpResponse::Created().json(state.complaints.add_note(&id, note, &auth.caller).await?))
 }
 
 /// The complaint's history, oldest first, a page at a time. When more follows, the `Link`
@@ -220,11 +221,12 @@ pub async fn note(
 )]
 pub async fn events(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let query: EventsQuery = body::query(&req)?;
-    let page = state.complaints.events(&id, &query).await?;
+    let page = state.complaints.events(&id, &query, &auth.caller).await?;
     let mut res = HttpResponse::Ok();
     if let Some(after) = page.next_after {
         res.insert_header((

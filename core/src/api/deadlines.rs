@@ -5,8 +5,8 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
+use super::access::Authorized;
 use super::body;
-use super::complaints::actor;
 use super::error::{ApiError, ErrorBody};
 use crate::domain::clock::ClockChange;
 use crate::service::{DeadlineView, DueDeadline, DueFilter};
@@ -19,9 +19,10 @@ use crate::service::{DeadlineView, DueDeadline, DueFilter};
 )]
 pub async fn of_complaint(
     state: Data<AppState>,
+    auth: Authorized,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.complaints.deadlines(&id).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.deadlines(&id, &auth.caller.scope).await?))
 }
 
 /// Record a pause, resumption, extension or new facts on the complaint's clock; the
@@ -38,6 +39,7 @@ pub async fn of_complaint(
 )]
 pub async fn record_clock(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
     raw: Bytes,
@@ -46,7 +48,7 @@ pub async fn record_clock(
     Ok(HttpResponse::Ok().json(
         state
             .complaints
-            .record_clock(&id, change, &actor(&req)?)
+            .record_clock(&id, change, &auth.caller)
             .await?,
     ))
 }
@@ -57,7 +59,11 @@ pub async fn record_clock(
     get, path = "/v1/deadlines", tag = "deadlines", params(DueFilter),
     responses((status = 200, body = Vec<DueDeadline>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-pub async fn due(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn due(
+    state: Data<AppState>,
+    auth: Authorized,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let filter: DueFilter = body::query(&req)?;
-    Ok(HttpResponse::Ok().json(state.complaints.due(&filter).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.due(&filter, &auth.caller.scope).await?))
 }

@@ -73,6 +73,27 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message, field)
     }
 
+    /// No valid credentials: the same answer for a missing, malformed, expired or revoked
+    /// token.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "send a valid token as Authorization: Bearer <token>",
+            Some("Authorization".into()),
+        )
+    }
+
+    /// The caller's roles do not allow this action anywhere.
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your roles do not allow this action",
+            None,
+        )
+    }
+
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -100,6 +121,9 @@ impl From<ServiceError> for ApiError {
                 format!("no such {what}"),
                 None,
             ),
+            ServiceError::Forbidden { field, message } => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", message, field)
+            }
             ServiceError::Transition { source } => Self {
                 lists: Some(Box::new(ErrorLists {
                     allowed,

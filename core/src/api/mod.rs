@@ -1,5 +1,8 @@
 //! The REST API (actix-web, JSON) and its OpenAPI document.
 
+pub mod access;
+mod admin;
+mod audit;
 mod body;
 mod complaints;
 mod deadlines;
@@ -7,19 +10,19 @@ pub mod error;
 mod health;
 mod openapi;
 mod plugins;
+mod subject;
 mod tasks;
 mod tracking;
 
-use std::time::Instant;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::ErrorHandlers;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
-use rand::RngCore;
-use tracing::Instrument;
 
+use crate::auth::Auth;
 use crate::service::Complaints;
 use crate::workers::Control;
 
@@ -33,6 +36,9 @@ pub struct AppState {
     pub plugin_upload_limit: usize,
     /// Notices to the other replicas (plugin installs).
     pub control: Control,
+    pub auth: Auth,
+    /// Signs audit checkpoints; without it checkpoints cannot be sealed.
+    pub audit_key: Option<Arc<ed25519_dalek::SigningKey>>,
 }
 
 /// Builds the application: routes, body limit, error rendering and request logging.
@@ -53,42 +59,7 @@ pub fn app(
         .app_data(Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
         .wrap(ErrorHandlers::new().default_handler(error::render_framework_error))
-        .wrap_fn(|req, srv| {
-            // The route pattern, not the path: paths carry references and ids.
-            let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-            let method = req.method().to_string();
-            let request_id = request_id();
-            let started = Instant::now();
-            let span = tracing::info_span!(
-                "http.request",
-                otel.kind = "server",
-                http.method = %method,
-                http.route = %route,
-            );
-            // A caller's trace continues here.
-            crate::telemetry::continue_trace(
-                &span,
-                req.headers()
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
-            );
-            let fut = span.in_scope(|| srv.call(req));
-            async move {
-                let mut res = fut.await?;
-                let status = res.status().as_u16();
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                if status >= 500 {
-                    tracing::warn!(%method, %route, status, elapsed_ms, %request_id, "request failed");
-                } else {
-                    tracing::debug!(%method, %route, status, elapsed_ms, %request_id, "request");
-                }
-                if let Ok(value) = request_id.parse() {
-                    res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
-                }
-                Ok(res)
-            }
-            .instrument(span)
-        })
+        .wrap(from_fn(access::guard))
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/openapi.json").route(web::get().to(openapi::document)))
@@ -103,12 +74,19 @@ pub fn app(
                 .route(web::get().to(complaints::read))
                 .route(web::patch().to(complaints::update)),
         )
-        .service(resource("/v1/complaints/{id}/transitions").route(web::post().to(complaints::transition)))
+        .service(
+            resource("/v1/complaints/{id}/transitions")
+                .route(web::post().to(complaints::transition)),
+        )
         .service(resource("/v1/complaints/{id}/notes").route(web::post().to(complaints::note)))
         .service(resource("/v1/complaints/{id}/events").route(web::get().to(complaints::events)))
         .service(resource("/v1/track/{reference}").route(web::get().to(tracking::track)))
-        .service(resource("/v1/complaints/{id}/deadlines").route(web::get().to(deadlines::of_complaint)))
-        .service(resource("/v1/complaints/{id}/clock").route(web::post().to(deadlines::record_clock)))
+        .service(
+            resource("/v1/complaints/{id}/deadlines").route(web::get().to(deadlines::of_complaint)),
+        )
+        .service(
+            resource("/v1/complaints/{id}/clock").route(web::post().to(deadlines::record_clock)),
+        )
         .service(resource("/v1/deadlines").route(web::get().to(deadlines::due)))
         .service(
             resource("/v1/complaints/{id}/tasks")
@@ -121,7 +99,10 @@ pub fn app(
         .service(resource("/v1/tasks/{task_id}/answer").route(web::post().to(tasks::answer)))
         .service(resource("/v1/tasks/{task_id}/cancel").route(web::post().to(tasks::cancel)))
         .service(resource("/v1/escalations").route(web::get().to(tasks::escalations)))
-        .service(resource("/v1/escalations/{escalation_id}/acknowledge").route(web::post().to(tasks::acknowledge)))
+        .service(
+            resource("/v1/escalations/{escalation_id}/acknowledge")
+                .route(web::post().to(tasks::acknowledge)),
+        )
         .service(
             resource("/v1/admin/plugins")
                 .app_data(web::PayloadConfig::new(upload_limit))
@@ -131,7 +112,33 @@ pub fn app(
         .service(resource("/v1/admin/metrics").route(web::get().to(plugins::metrics)))
         .service(resource("/v1/admin/plugins/{name}").route(web::delete().to(plugins::remove)))
         .service(resource("/v1/admin/plugins/{name}/enable").route(web::post().to(plugins::enable)))
-        .service(resource("/v1/admin/plugins/{name}/disable").route(web::post().to(plugins::disable)))
+        .service(
+            resource("/v1/admin/plugins/{name}/disable").route(web::post().to(plugins::disable)),
+        )
+        .service(
+            resource("/v1/admin/tokens")
+                .route(web::get().to(admin::tokens))
+                .route(web::post().to(admin::issue_token)),
+        )
+        .service(resource("/v1/admin/tokens/{id}").route(web::delete().to(admin::revoke_token)))
+        .service(
+            resource("/v1/admin/policies")
+                .route(web::get().to(admin::policies))
+                .route(web::post().to(admin::add_policy))
+                .route(web::delete().to(admin::remove_policy)),
+        )
+        .service(resource("/v1/audit/records").route(web::get().to(audit::records)))
+        .service(resource("/v1/audit/verify").route(web::get().to(audit::verify)))
+        .service(resource("/v1/audit/export").route(web::get().to(audit::export)))
+        .service(resource("/v1/audit/checkpoints").route(web::post().to(audit::seal)))
+        .service(resource("/v1/complaints/{id}/audit-proof").route(web::get().to(audit::proof)))
+        .service(
+            resource("/v1/complaints/{id}/erase").route(web::post().to(subject::erase_complaint)),
+        )
+        .service(resource("/v1/customers/{id}/export").route(web::get().to(subject::export)))
+        .service(
+            resource("/v1/customers/{id}/erase").route(web::post().to(subject::erase_customer)),
+        )
         .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
 }
 
@@ -140,10 +147,4 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|| async {
         HttpResponse::MethodNotAllowed().finish()
     }))
-}
-
-fn request_id() -> String {
-    let mut bytes = [0u8; 8];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::access::Authorized;
 use super::body;
 use super::error::{ApiError, ErrorBody};
 use crate::plugins::{self, PluginSummary};
@@ -123,10 +124,21 @@ pub async fn list(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
 )]
 pub async fn install(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let upload: PluginUpload = body::json(&req, &raw)?;
+    // Granting personal data is a permission of its own (`plugin/approve`), decided by
+    // the access middleware with the route's; only admins hold it by default.
+    if upload.approve_personal_data && !auth.also {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "granting a plugin personal data needs the plugin/approve permission",
+            Some("approve_personal_data".into()),
+        ));
+    }
     let wasm = STANDARD.decode(upload.component.trim()).map_err(|_| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -137,9 +149,16 @@ pub async fn install(
     })?;
     let host = host(&state)?;
     let installer = host.clone();
-    let info =
-        blocking(move || installer.install(&wasm, &upload.manifest, upload.approve_personal_data))
-            .await?;
+    let approve = upload.approve_personal_data;
+    let info = blocking(move || installer.install(&wasm, &upload.manifest, approve)).await?;
+    record(
+        &state,
+        &auth,
+        "plugin.install",
+        &info.name,
+        serde_json::json!({"version": info.version.to_string(), "personal_data": approve}),
+    )
+    .await?;
     tracing::info!(plugin = %info.name, version = %info.version, "plugin installed over the admin API");
     announce(&state).await;
     Ok(HttpResponse::Created().json(PluginSummary::new(info, None)))
@@ -170,8 +189,15 @@ pub async fn metrics(state: Data<AppState>) -> HttpResponse {
     params(("name" = String, Path)),
     responses((status = 200, body = PluginSummary), (status = 404, body = ErrorBody))
 )]
-pub async fn enable(state: Data<AppState>, name: Path<String>) -> Result<HttpResponse, ApiError> {
-    change(&state, name.into_inner(), |h, n| h.enable(n)).await
+pub async fn enable(
+    state: Data<AppState>,
+    auth: Authorized,
+    name: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    change(&state, &auth, "plugin.enable", name.into_inner(), |h, n| {
+        h.enable(n)
+    })
+    .await
 }
 
 /// Stop calls to the plugin; its region gets the fallback deadlines.
@@ -180,8 +206,19 @@ pub async fn enable(state: Data<AppState>, name: Path<String>) -> Result<HttpRes
     params(("name" = String, Path)),
     responses((status = 200, body = PluginSummary), (status = 404, body = ErrorBody))
 )]
-pub async fn disable(state: Data<AppState>, name: Path<String>) -> Result<HttpResponse, ApiError> {
-    change(&state, name.into_inner(), |h, n| h.disable(n)).await
+pub async fn disable(
+    state: Data<AppState>,
+    auth: Authorized,
+    name: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    change(
+        &state,
+        &auth,
+        "plugin.disable",
+        name.into_inner(),
+        |h, n| h.disable(n),
+    )
+    .await
 }
 
 /// Remove the plugin and its stored versions.
@@ -190,20 +227,48 @@ pub async fn disable(state: Data<AppState>, name: Path<String>) -> Result<HttpRe
     params(("name" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody))
 )]
-pub async fn remove(state: Data<AppState>, name: Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn remove(
+    state: Data<AppState>,
+    auth: Authorized,
+    name: Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let host = host(&state)?;
     let name = name.into_inner();
-    blocking(move || host.remove(&name)).await?;
+    let removed = name.clone();
+    blocking(move || host.remove(&removed)).await?;
+    record(&state, &auth, "plugin.remove", &name, serde_json::json!({})).await?;
     announce(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Appends the plugin change to the audit trail.
+async fn record(
+    state: &AppState,
+    auth: &Authorized,
+    action: &str,
+    name: &str,
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
+    crate::plugins::record_change(
+        state.complaints.db(),
+        &auth.caller.actor.0,
+        action,
+        name,
+        details,
+    )
+    .await
+    .map_err(|e| ApiError::from(crate::error::ServiceError::from(e)))
+}
+
 async fn change(
     state: &AppState,
+    auth: &Authorized,
+    action: &str,
     name: String,
     op: impl FnOnce(&PluginHost, &str) -> Result<(), HostError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let host = host(state)?;
+    let changed = name.clone();
     let info = blocking(move || {
         op(&host, &name)?;
         let metrics = host.metrics().plugins.get(&name).copied();
@@ -212,6 +277,7 @@ async fn change(
             .ok_or(HostError::UnknownPlugin(name))
     })
     .await?;
+    record(state, auth, action, &changed, serde_json::json!({})).await?;
     announce(state).await;
     Ok(HttpResponse::Ok().json(info))
 }

@@ -5,8 +5,8 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
+use super::access::Authorized;
 use super::body;
-use super::complaints::actor;
 use super::error::{ApiError, ErrorBody};
 use crate::error::ServiceError;
 use crate::service::{
@@ -34,6 +34,7 @@ fn id_of(raw: &str, what: &'static str) -> Result<i64, ApiError> {
 )]
 pub async fn create(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
     raw: Bytes,
@@ -41,7 +42,7 @@ pub async fn create(
     let input: NewTask = body::json(&req, &raw)?;
     let task = state
         .complaints
-        .create_task(&id, input, &actor(&req)?)
+        .create_task(&id, input, &auth.caller)
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/tasks/{}", task.id)))
@@ -56,9 +57,10 @@ pub async fn create(
 )]
 pub async fn of_complaint(
     state: Data<AppState>,
+    auth: Authorized,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.complaints.tasks_of(&id).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.tasks_of(&id, &auth.caller).await?))
 }
 
 /// Tasks by department, state and region, oldest first.
@@ -66,9 +68,18 @@ pub async fn of_complaint(
     get, path = "/v1/tasks", tag = "tasks", params(TaskFilter),
     responses((status = 200, body = TaskPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-pub async fn list(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: Data<AppState>,
+    auth: Authorized,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let filter: TaskFilter = body::query(&req)?;
-    Ok(HttpResponse::Ok().json(state.complaints.list_tasks(&filter).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .complaints
+            .list_tasks(&filter, &auth.caller.scope)
+            .await?,
+    ))
 }
 
 /// One task.
@@ -77,9 +88,13 @@ pub async fn list(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespons
     params(("task_id" = i64, Path)),
     responses((status = 200, body = TaskView), (status = 404, body = ErrorBody))
 )]
-pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn read(
+    state: Data<AppState>,
+    auth: Authorized,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "task")?;
-    Ok(HttpResponse::Ok().json(state.complaints.task(id).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.task_for(id, &auth.caller.scope).await?))
 }
 
 /// Take a task on.
@@ -90,11 +105,11 @@ pub async fn read(state: Data<AppState>, id: Path<String>) -> Result<HttpRespons
 )]
 pub async fn claim(
     state: Data<AppState>,
-    req: HttpRequest,
+    auth: Authorized,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "task")?;
-    Ok(HttpResponse::Ok().json(state.complaints.claim_task(id, &actor(&req)?).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.claim_task(id, &auth.caller).await?))
 }
 
 /// Answer a task (departments without a bus worker answer here).
@@ -108,6 +123,7 @@ pub async fn claim(
 )]
 pub async fn answer(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
     raw: Bytes,
@@ -117,7 +133,7 @@ pub async fn answer(
     Ok(HttpResponse::Ok().json(
         state
             .complaints
-            .answer_task(id, input, &actor(&req)?)
+            .answer_task(id, input, &auth.caller)
             .await?,
     ))
 }
@@ -130,6 +146,7 @@ pub async fn answer(
 )]
 pub async fn cancel(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
     id: Path<String>,
     raw: Bytes,
@@ -143,7 +160,7 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(
         state
             .complaints
-            .cancel_task(id, input, &actor(&req)?)
+            .cancel_task(id, input, &auth.caller)
             .await?,
     ))
 }
@@ -155,10 +172,16 @@ pub async fn cancel(
 )]
 pub async fn escalations(
     state: Data<AppState>,
+    auth: Authorized,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let filter: EscalationFilter = body::query(&req)?;
-    Ok(HttpResponse::Ok().json(state.complaints.escalations(&filter).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .complaints
+            .escalations(&filter, &auth.caller.scope)
+            .await?,
+    ))
 }
 
 /// Mark an escalation seen by whoever acts on it.
@@ -169,14 +192,14 @@ pub async fn escalations(
 )]
 pub async fn acknowledge(
     state: Data<AppState>,
-    req: HttpRequest,
+    auth: Authorized,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "escalation")?;
     Ok(HttpResponse::Ok().json(
         state
             .complaints
-            .acknowledge_escalation(id, &actor(&req)?)
+            .acknowledge_escalation(id, &auth.caller)
             .await?,
     ))
 }

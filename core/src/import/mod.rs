@@ -13,7 +13,9 @@ mod writer;
 use std::io::{BufRead, BufReader, Read};
 
 use chrono::{Duration, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
+
+use crate::service::Complaints;
 
 pub use record::{Field, ImportRow, Record};
 
@@ -73,13 +75,15 @@ impl Progress for Silent {
     fn advance_to(&self, _: u64) {}
 }
 
-/// Imports an export from any reader; the shape is recognised from its first byte.
+/// Imports an export from any reader; the shape is recognised from its first byte. The
+/// complaints go to `complaints`' default institution, region US (the CFPB's), with their
+/// narratives encrypted under the service's keys.
 ///
 /// # Errors
 /// The input cannot be read at all, lacks the required columns, or the store fails.
 /// Unreadable rows are not errors: they are counted in [`ImportSummary::rejections`].
 pub async fn import(
-    db: &DatabaseConnection,
+    complaints: &Complaints,
     input: impl Read,
     response_time: Duration,
     progress: &impl Progress,
@@ -91,7 +95,7 @@ pub async fn import(
         .copied()
         .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
         .ok_or(ImportError::Empty)?;
-    let mut batch = writer::Batch::new(db, response_time, Utc::now());
+    let mut batch = writer::Batch::new(complaints, response_time, Utc::now());
     if first == b'{' {
         read_ndjson(input, &mut batch, progress).await?;
     } else {

@@ -11,12 +11,15 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{BATCH, ImportError, ImportRow, ImportSummary, REJECTIONS_KEPT, Record, Rejection};
+use crate::audit;
 use crate::domain::Reference;
-use crate::service::{EventRecord, next_references};
-use crate::store::entity::complaint;
+use crate::service::{Complaints, EventRecord, domain_of, next_references};
+use crate::store::entity::{complaint, data_key};
 
 pub struct Batch<'a> {
     db: &'a DatabaseConnection,
+    complaints: &'a Complaints,
+    institution: String,
     response_time: Duration,
     now: DateTime<Utc>,
     pending: Vec<(u64, ImportRow)>,
@@ -26,9 +29,11 @@ pub struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    pub fn new(db: &'a DatabaseConnection, response_time: Duration, now: DateTime<Utc>) -> Self {
+    pub fn new(complaints: &'a Complaints, response_time: Duration, now: DateTime<Utc>) -> Self {
         Self {
-            db,
+            db: complaints.db(),
+            complaints,
+            institution: complaints.default_institution().to_owned(),
             response_time,
             now,
             pending: Vec::with_capacity(BATCH),
@@ -104,14 +109,36 @@ impl<'a> Batch<'a> {
         for (year, count) in per_year {
             next.insert(year, next_references(&txn, year, count).await?);
         }
-        let models = rows.iter().map(|(_, row)| {
-            let reference = next
-                .get_mut(&row.received_at.year())
-                .expect("allocated above");
-            let model = complaint_model(row, *reference, self.now);
-            reference.number += 1;
-            model
-        });
+        // Each complaint gets a data key of its own, so one can be erased without the rest.
+        let keys = self.complaints.keys();
+        let mut wrapped = Vec::with_capacity(rows.len());
+        let models: Vec<complaint::ActiveModel> = rows
+            .iter()
+            .map(|(_, row)| {
+                let reference = next
+                    .get_mut(&row.received_at.year())
+                    .expect("allocated above");
+                let (key, stored) = keys.new_data_key();
+                let mut model = complaint_model(row, *reference, self.now, &self.institution);
+                model.narrative = Set(row
+                    .narrative
+                    .as_deref()
+                    .map(|n| key.encrypt("complaints.narrative", n)));
+                model.narrative_terms = Set(row.narrative.as_deref().map(|n| keys.terms(n)));
+                model.data_key_id = Set(Some(key.id.clone()));
+                wrapped.push(data_key::ActiveModel {
+                    id: Set(stored.id),
+                    master_key_id: Set(stored.master_key_id),
+                    wrapped: Set(stored.wrapped),
+                    created_at: Set(self.now),
+                });
+                reference.number += 1;
+                model
+            })
+            .collect();
+        data_key::Entity::insert_many(wrapped)
+            .exec_without_returning(&txn)
+            .await?;
         complaint::Entity::insert_many(models)
             .exec_without_returning(&txn)
             .await?;
@@ -145,6 +172,21 @@ impl<'a> Batch<'a> {
             })
         });
         EventRecord::insert_many(events, &txn).await?;
+        // One audit record per complaint, appended together: one head update and one
+        // insert per batch keeps the trail's cost proportional to the batch, not the rows.
+        let domain = domain_of(&self.institution, "US");
+        let entries = rows
+            .iter()
+            .filter_map(|(line, row)| {
+                let id = *inserted.get(&row.external_id)?;
+                Some(
+                    audit::Entry::new("import", "complaint.imported", format!("complaint:{id}"))
+                        .domain(domain.clone())
+                        .details(json!({"line": line, "external_id": row.external_id, "to": row.status.as_str()})),
+                )
+            })
+            .collect();
+        audit::append_many(&txn, entries).await?;
         txn.commit().await?;
         self.summary.imported += rows.len() as u64;
         Ok(())
@@ -155,6 +197,7 @@ fn complaint_model(
     row: &ImportRow,
     reference: Reference,
     now: DateTime<Utc>,
+    institution: &str,
 ) -> complaint::ActiveModel {
     let code = |v: Option<&'static str>| v.map(str::to_owned);
     complaint::ActiveModel {
@@ -166,12 +209,13 @@ fn complaint_model(
         status: Set(row.status.as_str().into()),
         channel: Set(<&str>::from(row.channel).into()),
         region: Set("US".into()),
+        institution: Set(institution.to_owned()),
         language: Set("en".into()),
         product: Set(row.product.clone()),
         sub_product: Set(row.sub_product.clone()),
         issue: Set(row.issue.clone()),
         sub_issue: Set(row.sub_issue.clone()),
-        narrative: Set(row.narrative.clone()),
+        narrative: Set(None),
         company: Set(row.company.clone()),
         consumer_state: Set(row.consumer_state.clone()),
         consumer_zip: Set(row.consumer_zip.clone()),

@@ -86,3 +86,25 @@ pub fn summaries(host: &PluginHost) -> Vec<PluginSummary> {
         })
         .collect()
 }
+
+/// Appends a plugin change (install, enable, disable, remove) to the audit trail, for the
+/// admin API and the CLI alike.
+///
+/// # Errors
+/// The store failed.
+pub async fn record_change(
+    db: &sea_orm::DatabaseConnection,
+    actor: &str,
+    action: &str,
+    name: &str,
+    details: serde_json::Value,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    crate::audit::append(
+        &txn,
+        crate::audit::Entry::new(actor, action, format!("plugin:{name}")).details(details),
+    )
+    .await?;
+    txn.commit().await
+}

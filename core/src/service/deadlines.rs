@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::view::status_of;
-use super::{Actor, Complaints, EventRecord, version_conflict};
+use super::{Caller, Complaints, EventRecord, Scope, version_conflict};
 use crate::compliance::{ComplaintFacts, Computed};
 use crate::domain::Status;
 use crate::domain::clock::{self, ClockChange, ClockEntry, ClockError};
@@ -69,8 +69,12 @@ impl Complaints {
     ///
     /// # Errors
     /// [`ServiceError::NotFound`].
-    pub async fn deadlines(&self, key: &str) -> Result<Vec<DeadlineView>, ServiceError> {
-        let row = self.find(key).await?;
+    pub async fn deadlines(
+        &self,
+        key: &str,
+        scope: &Scope,
+    ) -> Result<Vec<DeadlineView>, ServiceError> {
+        let row = self.find(key, scope).await?;
         let now = self.now();
         let rows = complaint_deadline::Entity::find()
             .filter(complaint_deadline::Column::ComplaintId.eq(row.id))
@@ -99,7 +103,11 @@ impl Complaints {
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] for a limit out of range.
-    pub async fn due(&self, filter: &DueFilter) -> Result<Vec<DueDeadline>, ServiceError> {
+    pub async fn due(
+        &self,
+        filter: &DueFilter,
+        scope: &Scope,
+    ) -> Result<Vec<DueDeadline>, ServiceError> {
         let now = self.now();
         let before = filter.before.unwrap_or(now + chrono::Duration::days(2));
         let limit = filter.limit.unwrap_or(DUE_LIMIT_DEFAULT);
@@ -110,10 +118,22 @@ impl Complaints {
                 format!("limit must be between 1 and {DUE_LIMIT_MAX}"),
             ));
         }
-        let rows = complaint_deadline::Entity::find()
+        let mut query = complaint_deadline::Entity::find()
             .filter(complaint_deadline::Column::MetAt.is_null())
             .filter(complaint_deadline::Column::Paused.eq(false))
-            .filter(complaint_deadline::Column::DueAt.lt(before))
+            .filter(complaint_deadline::Column::DueAt.lt(before));
+        if let Some(condition) = scope.condition() {
+            query = query.filter(
+                complaint_deadline::Column::ComplaintId.in_subquery(
+                    complaint::Entity::find()
+                        .select_only()
+                        .column(complaint::Column::Id)
+                        .filter(condition)
+                        .into_query(),
+                ),
+            );
+        }
+        let rows = query
             .order_by_asc(complaint_deadline::Column::DueAt)
             .order_by_asc(complaint_deadline::Column::Id)
             .limit(limit)
@@ -156,9 +176,10 @@ impl Complaints {
         &self,
         key: &str,
         change: ClockChange,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<Vec<DeadlineView>, ServiceError> {
-        let row = self.find(key).await?;
+        let actor = &caller.actor;
+        let row = self.find(key, &caller.scope).await?;
         let status = status_of(&row);
         if status.is_terminal() || matches!(status, Status::Resolved | Status::Closed) {
             return Err(ServiceError::Conflict {
@@ -185,7 +206,7 @@ impl Complaints {
         let region = row.region.parse().unwrap_or(crate::domain::Region::Us);
         let computed = self.compliance.deadlines(region, facts, &history).await;
 
-        let _turn = self.write_turn().await;
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         bump_version(&txn, &row, now).await?;
         clock_event(row.id, &change, &actor.0, now)
@@ -193,7 +214,8 @@ impl Complaints {
             .await?;
         store_deadlines(&txn, row.id, &computed, status, now, &actor.0, false).await?;
         txn.commit().await?;
-        self.deadlines(&row.id.to_string()).await
+        drop(turn);
+        self.deadlines(&row.id.to_string(), &caller.scope).await
     }
 
     /// The facts a compliance plugin sees about a stored complaint.
@@ -203,10 +225,14 @@ impl Complaints {
         status: Status,
     ) -> Result<ComplaintFacts, ServiceError> {
         let customer = match row.customer_id {
-            Some(id) => customer::Entity::find_by_id(id).one(&self.db).await?,
+            Some(id) => match customer::Entity::find_by_id(id).one(&self.db).await? {
+                Some(c) => Some(self.reveal_customer(&self.db, c).await?),
+                None => None,
+            },
             None => None,
         };
-        Ok(ComplaintFacts::from_rows(row, customer.as_ref(), status))
+        let row = self.reveal(&self.db, row.clone()).await?;
+        Ok(ComplaintFacts::from_rows(&row, customer.as_ref(), status))
     }
 }
 

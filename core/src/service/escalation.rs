@@ -9,14 +9,15 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::tasks::find_task;
-use super::{Actor, Complaints, EventRecord, find_complaint};
+use super::tasks::{find_task, find_task_in};
+use super::{Caller, Complaints, EventRecord, Scope, domain_of, find_complaint};
+use crate::audit;
 use crate::domain::TaskState;
 use crate::error::ServiceError;
 use crate::store::entity::{escalation, task};
@@ -221,6 +222,7 @@ impl Complaints {
     pub async fn escalations(
         &self,
         filter: &EscalationFilter,
+        scope: &Scope,
     ) -> Result<Vec<EscalationView>, ServiceError> {
         let limit = filter.limit.unwrap_or(100);
         if !(1..=500).contains(&limit) {
@@ -231,6 +233,17 @@ impl Complaints {
             ));
         }
         let mut query = escalation::Entity::find().order_by_asc(escalation::Column::Id);
+        if let Some(condition) = scope.task_condition() {
+            query = query.filter(
+                escalation::Column::TaskId.in_subquery(
+                    task::Entity::find()
+                        .select_only()
+                        .column(task::Column::Id)
+                        .filter(condition)
+                        .into_query(),
+                ),
+            );
+        }
         if let Some(queue) = &filter.queue {
             query = query.filter(escalation::Column::Queue.eq(queue.as_str()));
         }
@@ -246,37 +259,60 @@ impl Complaints {
         Ok(rows.into_iter().map(EscalationView::from).collect())
     }
 
-    /// Marks an escalation seen by someone who will act on it.
+    /// Marks an escalation seen by someone who will act on it, with its audit record.
     ///
     /// # Errors
-    /// [`ServiceError::Missing`]; [`ServiceError::Conflict`] when already acknowledged.
+    /// [`ServiceError::Missing`], also for one out of scope; [`ServiceError::Conflict`]
+    /// when already acknowledged.
     pub async fn acknowledge_escalation(
         &self,
         id: i64,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<EscalationView, ServiceError> {
+        let missing = || ServiceError::Missing { what: "escalation" };
+        let found = escalation::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(missing)?;
+        let of = find_task_in(&self.db, found.task_id, &caller.scope)
+            .await
+            .map_err(|_| missing())?;
         let now = self.now();
         let _turn = self.write_turn().await;
+        let txn = self.db.begin().await?;
         let done = escalation::Entity::update_many()
             .col_expr(escalation::Column::AcknowledgedAt, Expr::value(now))
             .col_expr(
                 escalation::Column::AcknowledgedBy,
-                Expr::value(actor.0.as_str()),
+                Expr::value(caller.actor.0.as_str()),
             )
             .filter(escalation::Column::Id.eq(id))
             .filter(escalation::Column::AcknowledgedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
-        let row = escalation::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::Missing { what: "escalation" })?;
         if done.rows_affected != 1 {
+            txn.rollback().await?;
             return Err(ServiceError::Conflict {
                 code: "already_acknowledged",
                 message: "the escalation was acknowledged already".into(),
             });
         }
+        audit::append(
+            &txn,
+            audit::Entry::new(
+                &caller.actor.0,
+                "escalation.acknowledge",
+                format!("complaint:{}", found.complaint_id),
+            )
+            .domain(domain_of(&of.institution, &of.region))
+            .details(json!({"escalation_id": id, "task_id": found.task_id})),
+        )
+        .await?;
+        txn.commit().await?;
+        let row = escalation::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(missing)?;
         Ok(row.into())
     }
 }

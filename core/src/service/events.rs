@@ -5,9 +5,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::view::{ComplaintView, EventView};
-use super::{Actor, Complaints, EventRecord, validate};
+use super::{Caller, Complaints, EventRecord, validate};
 use crate::error::ServiceError;
-use crate::store::entity::{complaint_event, customer};
+use crate::store::entity::{complaint, complaint_event, customer};
 
 /// A note on a complaint: internal by default, or a public message the customer sees.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -45,25 +45,54 @@ const EVENTS_DEFAULT: u64 = 1_000;
 const EVENTS_MAX: u64 = 5_000;
 
 impl Complaints {
-    /// One complaint with its customer.
+    /// One complaint with its customer; personal data masked unless the caller may read
+    /// it, and its reading recorded in the audit trail when shown.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`].
-    pub async fn view(&self, key: &str) -> Result<ComplaintView, ServiceError> {
-        let row = self.find(key).await?;
-        let customer = match row.customer_id {
-            Some(id) => customer::Entity::find_by_id(id).one(&self.db).await?,
-            None => None,
-        };
-        let ctx = self.context(&row);
-        Ok(ComplaintView::build(row, customer, &ctx))
+    /// [`ServiceError::NotFound`], also for a complaint outside the caller's scope.
+    pub async fn view(&self, key: &str, caller: &Caller) -> Result<ComplaintView, ServiceError> {
+        let row = self.find(key, &caller.scope).await?;
+        self.present(row, caller, true).await
     }
 
-    /// A page of the complaint's history, oldest first.
+    /// The view of a complaint already found in scope, as `caller` may see it. `audited`
+    /// is false only for the answer to a filing, which shows the filer what they sent.
+    pub(crate) async fn present(
+        &self,
+        row: complaint::Model,
+        caller: &Caller,
+        audited: bool,
+    ) -> Result<ComplaintView, ServiceError> {
+        let customer = match row.customer_id {
+            Some(id) => match customer::Entity::find_by_id(id).one(&self.db).await? {
+                Some(c) => Some(self.reveal_customer(&self.db, c).await?),
+                None => None,
+            },
+            None => None,
+        };
+        let row = self.reveal(&self.db, row).await?;
+        let shown = caller.pii.covers(&self.db, &row).await?;
+        let personal = customer.is_some() || row.narrative.is_some();
+        if shown && personal && audited {
+            self.record_pii_read(caller, &row, "complaint").await?;
+        }
+        let ctx = self.context(&row);
+        let view = ComplaintView::build(row, customer, &ctx);
+        Ok(if shown { view } else { view.masked() })
+    }
+
+    /// A page of the complaint's history, oldest first; note bodies masked unless the
+    /// caller may read personal data.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`]; [`ServiceError::Invalid`] for a bad `after` or `limit`.
-    pub async fn events(&self, key: &str, query: &EventsQuery) -> Result<EventPage, ServiceError> {
+    /// [`ServiceError::NotFound`], also for a complaint outside the caller's scope;
+    /// [`ServiceError::Invalid`] for a bad `after` or `limit`.
+    pub async fn events(
+        &self,
+        key: &str,
+        query: &EventsQuery,
+        caller: &Caller,
+    ) -> Result<EventPage, ServiceError> {
         let limit = query.limit.unwrap_or(EVENTS_DEFAULT);
         if !(1..=EVENTS_MAX).contains(&limit) {
             return Err(ServiceError::invalid(
@@ -80,7 +109,7 @@ impl Complaints {
                 "after is an event id, never negative",
             ));
         }
-        let row = self.find(key).await?;
+        let row = self.find(key, &caller.scope).await?;
         let mut events = complaint_event::Entity::find()
             .filter(complaint_event::Column::ComplaintId.eq(row.id))
             .filter(complaint_event::Column::Id.gt(after))
@@ -94,8 +123,23 @@ impl Complaints {
         } else {
             None
         };
+        let shown = caller.pii.covers(&self.db, &row).await?;
+        if shown && events.iter().any(|e| e.body.is_some()) {
+            self.record_pii_read(caller, &row, "history").await?;
+        }
+        let key = self.data_key(&self.db, row.data_key_id.as_deref()).await?;
+        let items = events
+            .into_iter()
+            .map(|mut e| {
+                e.body = e
+                    .body
+                    .and_then(|b| super::personal::open(key.as_ref(), super::personal::BODY, &b));
+                EventView::from(e)
+            })
+            .map(|e| if shown { e } else { e.masked() })
+            .collect();
         Ok(EventPage {
-            items: events.into_iter().map(EventView::from).collect(),
+            items,
             limit,
             next_after,
         })
@@ -109,20 +153,21 @@ impl Complaints {
         &self,
         key: &str,
         note: NewNote,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<EventView, ServiceError> {
-        let row = self.find(key).await?;
+        let row = self.find(key, &caller.scope).await?;
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
+        let sealed = self.seal_body(&self.db, &row, Some(body.clone())).await?;
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
-        let inserted = EventRecord {
+        let mut inserted = EventRecord {
             complaint_id: row.id,
             kind: "note",
             from_status: None,
             to_status: None,
-            actor: &actor.0,
+            actor: &caller.actor.0,
             public: note.public,
-            body: Some(body),
+            body: sealed,
             data: None,
             at: self.now(),
         }
@@ -130,6 +175,7 @@ impl Complaints {
         .await?;
         txn.commit().await?;
         self.outbox_written();
+        inserted.body = Some(body);
         Ok(EventView::from(inserted))
     }
 }

@@ -16,7 +16,7 @@ use super::deadlines::store_deadlines;
 use super::tasks::insert_task;
 use super::validate;
 use super::view::ComplaintView;
-use super::{Actor, Complaints, EventRecord};
+use super::{Caller, Complaints, EventRecord};
 use crate::compliance::ComplaintFacts;
 use crate::domain::money::MoneyInput;
 use crate::domain::{Channel, Priority, Reference, Region, Status};
@@ -30,6 +30,9 @@ pub struct NewComplaint {
     pub customer: Option<NewCustomer>,
     pub channel: Channel,
     pub region: Region,
+    /// The institution that received it (`acme`); the configured default when absent.
+    /// With the region it is the complaint's access-control domain.
+    pub institution: Option<String>,
     /// BCP 47 tag; `en` when absent.
     pub language: Option<String>,
     /// CFPB taxonomy names are kept verbatim, old and new.
@@ -81,12 +84,20 @@ pub(crate) const NARRATIVE_MAX: usize = 50_000;
 pub(crate) const TAG_MAX: usize = 64;
 pub(crate) const TAGS_MAX: usize = 20;
 
+/// A customer's fields, checked and still in the clear.
+struct PlainCustomer {
+    number: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
 struct ValidComplaint {
-    customer: Option<customer::ActiveModel>,
-    customer_number: Option<String>,
+    customer: Option<PlainCustomer>,
     complaint: complaint::ActiveModel,
     received_at: DateTime<Utc>,
     region: Region,
+    institution: String,
 }
 
 impl Complaints {
@@ -101,10 +112,20 @@ impl Complaints {
         &self,
         input: NewComplaint,
         idempotency: Option<(&str, &[u8])>,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<Filed, ServiceError> {
+        let actor = &caller.actor;
         let now = self.now();
         let valid = self.validate_new(input, now)?;
+        if !caller
+            .scope
+            .covers_domain(&valid.institution, <&str>::from(valid.region))
+        {
+            return Err(ServiceError::Forbidden {
+                field: Some("institution".into()),
+                message: "you may not file complaints for this institution and region".into(),
+            });
+        }
         let idempotency = idempotency
             .map(|(key, body)| {
                 let key = validate::required_text("Idempotency-Key", key, 255)?;
@@ -112,7 +133,7 @@ impl Complaints {
             })
             .transpose()?;
 
-        let _turn = self.write_turn().await;
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         // The counter update comes first: it takes the write lock, so the idempotency lookup
         // below sees every earlier filing with the same key.
@@ -123,15 +144,29 @@ impl Complaints {
                 .await?
         {
             txn.rollback().await?;
-            return self.replay(previous, hash).await;
+            drop(turn);
+            return self.replay(previous, hash, caller).await;
         }
 
         let customer_id = match valid.customer {
             None => None,
-            Some(new) => Some(find_or_insert_customer(&txn, new, valid.customer_number).await?),
+            Some(new) => Some(
+                self.find_or_insert_customer(&txn, new, &valid.institution, now)
+                    .await?,
+            ),
         };
         let token = new_tracking_token();
         let mut row = valid.complaint;
+        let narrative = match &row.narrative {
+            sea_orm::ActiveValue::Set(v) => v.clone(),
+            _ => None,
+        };
+        let key = self.create_data_key(&txn).await?;
+        row.narrative = Set(narrative
+            .as_deref()
+            .map(|n| key.encrypt(super::personal::NARRATIVE, n)));
+        row.narrative_terms = Set(narrative.as_deref().map(|n| self.keys.terms(n)));
+        row.data_key_id = Set(Some(key.id.clone()));
         row.reference = Set(reference.to_string());
         row.customer_id = Set(customer_id);
         row.tracking_token_hash = Set(Some(token_hash(&token)));
@@ -148,8 +183,12 @@ impl Complaints {
             .one(&txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        let stored = self.reveal(&txn, stored).await?;
         let stored_customer = match customer_id {
-            Some(cid) => customer::Entity::find_by_id(cid).one(&txn).await?,
+            Some(cid) => match customer::Entity::find_by_id(cid).one(&txn).await? {
+                Some(c) => Some(self.reveal_customer(&txn, c).await?),
+                None => None,
+            },
             None => None,
         };
         let facts = ComplaintFacts::from_rows(&stored, stored_customer.as_ref(), Status::Received);
@@ -184,11 +223,12 @@ impl Complaints {
             .await?;
         }
         txn.commit().await?;
+        drop(turn);
         self.outbox_written();
 
         tracing::info!(complaint_id = id, reference = %reference, "complaint filed");
         Ok(Filed {
-            complaint: self.view(&id.to_string()).await?,
+            complaint: self.present_filed(id, caller).await?,
             tracking_token: Some(token),
             replayed: false,
         })
@@ -198,6 +238,7 @@ impl Complaints {
         &self,
         previous: idempotency_key::Model,
         hash: &str,
+        caller: &Caller,
     ) -> Result<Filed, ServiceError> {
         if previous.request_hash != hash {
             return Err(ServiceError::Conflict {
@@ -206,10 +247,17 @@ impl Complaints {
             });
         }
         Ok(Filed {
-            complaint: self.view(&previous.complaint_id.to_string()).await?,
+            complaint: self.present_filed(previous.complaint_id, caller).await?,
             tracking_token: previous.tracking_token,
             replayed: true,
         })
+    }
+
+    /// The answer to a filing (or its retry): the filer sees what they sent, which is not
+    /// recorded as a read of personal data.
+    async fn present_filed(&self, id: i64, caller: &Caller) -> Result<ComplaintView, ServiceError> {
+        let row = self.find(&id.to_string(), &caller.scope).await?;
+        self.present(row, caller, false).await
     }
 
     /// Forgets idempotency keys (and the tracking tokens kept with them) past their window.
@@ -231,6 +279,10 @@ impl Complaints {
         now: DateTime<Utc>,
     ) -> Result<ValidComplaint, ServiceError> {
         let received_at = input.received_at.unwrap_or(now);
+        let institution = match input.institution.as_deref() {
+            Some(given) => validate::institution("institution", given)?,
+            None => self.default_institution.clone(),
+        };
         validate::not_future("received_at", received_at, now)?;
         validate::not_before_first_day("received_at", received_at)?;
         let amount = input
@@ -252,32 +304,18 @@ impl Complaints {
             .map(|(i, t)| validate::required_text(&format!("tags[{i}]"), t, TAG_MAX))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let (customer, customer_number) = match input.customer {
-            None => (None, None),
-            Some(c) => {
-                let number = validate::optional_text(
+        let customer = match input.customer {
+            None => None,
+            Some(c) => Some(PlainCustomer {
+                number: validate::optional_text(
                     "customer.customer_number",
                     c.customer_number.as_deref(),
                     64,
-                )?;
-                let model = customer::ActiveModel {
-                    customer_number: Set(number.clone()),
-                    name: Set(validate::optional_text(
-                        "customer.name",
-                        c.name.as_deref(),
-                        NAME_MAX,
-                    )?),
-                    email: Set(validate::email("customer.email", c.email.as_deref())?),
-                    phone: Set(validate::optional_text(
-                        "customer.phone",
-                        c.phone.as_deref(),
-                        32,
-                    )?),
-                    created_at: Set(now),
-                    ..Default::default()
-                };
-                (Some(model), number)
-            }
+                )?,
+                name: validate::optional_text("customer.name", c.name.as_deref(), NAME_MAX)?,
+                email: validate::email("customer.email", c.email.as_deref())?,
+                phone: validate::optional_text("customer.phone", c.phone.as_deref(), 32)?,
+            }),
         };
 
         let complaint = complaint::ActiveModel {
@@ -286,6 +324,7 @@ impl Complaints {
             status: Set(Status::Received.as_str().into()),
             channel: Set(<&str>::from(input.channel).into()),
             region: Set(<&str>::from(input.region).into()),
+            institution: Set(institution.clone()),
             language: Set(validate::language(
                 "language",
                 input.language.as_deref().unwrap_or("en"),
@@ -368,10 +407,10 @@ impl Complaints {
         };
         Ok(ValidComplaint {
             customer,
-            customer_number,
             complaint,
             received_at,
             region: input.region,
+            institution,
         })
     }
 
@@ -381,24 +420,51 @@ impl Complaints {
     }
 }
 
-async fn find_or_insert_customer(
-    txn: &impl ConnectionTrait,
-    new: customer::ActiveModel,
-    number: Option<String>,
-) -> Result<i64, ServiceError> {
-    if let Some(number) = number {
-        let existing = customer::Entity::find()
-            .filter(customer::Column::CustomerNumber.eq(number))
-            .one(txn)
-            .await?;
-        if let Some(existing) = existing {
-            return Ok(existing.id);
+impl Complaints {
+    /// The customer with this number at this institution (found by its blind index), or a
+    /// new one with its own data key and encrypted fields.
+    async fn find_or_insert_customer(
+        &self,
+        txn: &impl ConnectionTrait,
+        new: PlainCustomer,
+        institution: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, ServiceError> {
+        let index = new
+            .number
+            .as_deref()
+            .map(|n| self.keys.blind_index(institution, n));
+        if let Some(index) = &index {
+            let existing = customer::Entity::find()
+                .filter(customer::Column::Institution.eq(institution))
+                .filter(customer::Column::NumberIndex.eq(index.clone()))
+                .filter(customer::Column::ErasedAt.is_null())
+                .one(txn)
+                .await?;
+            if let Some(existing) = existing {
+                return Ok(existing.id);
+            }
         }
+        use super::personal::{EMAIL, NAME, NUMBER, PHONE};
+        let key = self.create_data_key(txn).await?;
+        let seal = |column: &str, v: Option<String>| v.map(|v| key.encrypt(column, &v));
+        let model = customer::ActiveModel {
+            customer_number: Set(seal(NUMBER, new.number)),
+            name: Set(seal(NAME, new.name)),
+            email: Set(seal(EMAIL, new.email)),
+            phone: Set(seal(PHONE, new.phone)),
+            created_at: Set(now),
+            institution: Set(institution.to_owned()),
+            number_index: Set(index),
+            data_key_id: Set(Some(key.id.clone())),
+            erased_at: Set(None),
+            ..Default::default()
+        };
+        Ok(customer::Entity::insert(model)
+            .exec(txn)
+            .await?
+            .last_insert_id)
     }
-    Ok(customer::Entity::insert(new)
-        .exec(txn)
-        .await?
-        .last_insert_id)
 }
 
 /// Reserves `count` consecutive reference numbers in `year` and returns the first.

@@ -6,7 +6,10 @@ mod escalation;
 mod events;
 mod filing;
 pub mod outbox;
+mod personal;
 mod query;
+mod scope;
+mod subject;
 pub mod tasks;
 mod tracking;
 mod transition;
@@ -18,8 +21,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ColumnTrait;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
 
+use crate::audit;
 use crate::compliance::Compliance;
 use crate::config::{LifecycleSettings, TaskSettings};
 use crate::domain::{Reference, TransitionContext};
@@ -32,6 +39,8 @@ pub use events::{EventPage, EventsQuery, NewNote};
 pub use filing::{Filed, NewComplaint, NewCustomer};
 pub(crate) use filing::{NARRATIVE_MAX, TAG_MAX, TAGS_MAX, next_references};
 pub use query::{CountBy, CountRow, ListFilter, Page};
+pub use scope::{Caller, Domain, Grant, Scope, domain_of};
+pub use subject::{ComplaintRecord, Erasure, SubjectExport};
 pub use tasks::{AnswerOutcome, NewTask, TaskAnswer, TaskCancel, TaskFilter, TaskPage, TaskView};
 pub use transition::TransitionRequest;
 pub use update::ComplaintUpdate;
@@ -51,6 +60,10 @@ pub struct Complaints {
     /// Wakes this process's outbox relay after a commit that queued messages; relays on
     /// other replicas find them by polling.
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// The institution of complaints filed without one.
+    default_institution: String,
+    /// Master and index keys for personal data.
+    keys: Arc<crate::keys::Keyring>,
 }
 
 /// Who asked for a change, as recorded in the history.
@@ -69,6 +82,8 @@ impl Complaints {
             write_gate,
             tasks: Arc::new(TaskSettings::default()),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            default_institution: "default".into(),
+            keys: Arc::new(crate::keys::Keyring::ephemeral()),
         }
     }
 
@@ -90,6 +105,29 @@ impl Complaints {
 
     fn outbox_written(&self) {
         self.outbox_signal.notify_one();
+    }
+
+    /// The same service encrypting with `keys`. Without it, keys are random and live only
+    /// as long as the process: fine for tests, never for a server.
+    #[must_use]
+    pub fn with_keys(mut self, keys: crate::keys::Keyring) -> Self {
+        self.keys = Arc::new(keys);
+        self
+    }
+
+    pub fn keys(&self) -> &crate::keys::Keyring {
+        &self.keys
+    }
+
+    pub fn default_institution(&self) -> &str {
+        &self.default_institution
+    }
+
+    /// The same service filing complaints without an institution under `institution`.
+    #[must_use]
+    pub fn with_default_institution(mut self, institution: &str) -> Self {
+        institution.clone_into(&mut self.default_institution);
+        self
     }
 
     /// Waits for this process's turn to write, on SQLite.
@@ -129,9 +167,47 @@ impl Complaints {
         }
     }
 
-    /// Finds a complaint by internal id (`42`) or public reference (`RDR-2026-000042`).
-    async fn find(&self, key: &str) -> Result<complaint::Model, ServiceError> {
-        find_complaint(&self.db, key).await
+    /// Finds a complaint by internal id (`42`) or public reference (`RDR-2026-000042`)
+    /// within `scope`: one outside it is [`ServiceError::NotFound`], like a missing one.
+    async fn find(&self, key: &str, scope: &Scope) -> Result<complaint::Model, ServiceError> {
+        let row = find_complaint(&self.db, key).await?;
+        if scope.covers(&self.db, &row).await? {
+            Ok(row)
+        } else {
+            Err(ServiceError::NotFound)
+        }
+    }
+
+    /// The stored complaint, if `scope` reaches it.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] alike for a missing complaint and one out of scope.
+    pub async fn find_in_scope(
+        &self,
+        key: &str,
+        scope: &Scope,
+    ) -> Result<complaint::Model, ServiceError> {
+        self.find(key, scope).await
+    }
+
+    /// Records in the audit trail that `caller` was shown a complaint's personal data.
+    pub(crate) async fn record_pii_read(
+        &self,
+        caller: &Caller,
+        row: &complaint::Model,
+        what: &'static str,
+    ) -> Result<(), ServiceError> {
+        let _turn = self.write_turn().await;
+        let txn = self.db.begin().await?;
+        audit::append(
+            &txn,
+            audit::Entry::new(&caller.actor.0, "pii.read", format!("complaint:{}", row.id))
+                .domain(domain_of(&row.institution, &row.region))
+                .details(serde_json::json!({"shown": what})),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 }
 
@@ -186,19 +262,31 @@ impl EventRecord<'_> {
         }
     }
 
-    /// Writes the row and, through the outbox, its domain event.
+    /// Inserts the row, appends its audit record and queues its domain event, all in the
+    /// caller's transaction.
     pub(crate) async fn insert(
         self,
         db: &impl ConnectionTrait,
     ) -> Result<complaint_event::Model, ServiceError> {
-        let event = complaint_event::Entity::insert(self.into_active())
+        let stored = complaint_event::Entity::insert(self.into_active())
             .exec_with_returning(db)
             .await?;
-        outbox::domain_events(db, std::slice::from_ref(&event)).await?;
-        Ok(event)
+        let (institution, region): (String, String) =
+            complaint::Entity::find_by_id(stored.complaint_id)
+                .select_only()
+                .column(complaint::Column::Institution)
+                .column(complaint::Column::Region)
+                .into_tuple()
+                .one(db)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+        audit::append(db, event_audit(&stored, &domain_of(&institution, &region))).await?;
+        outbox::domain_events(db, std::slice::from_ref(&stored)).await?;
+        Ok(stored)
     }
 
-    /// Writes many rows at once (the importer) with their domain events.
+    /// Writes many rows at once (the importer) with their domain events; the importer
+    /// appends their audit records itself, a batch at a time.
     pub(crate) async fn insert_many<'r>(
         records: impl IntoIterator<Item = EventRecord<'r>>,
         db: &impl ConnectionTrait,
@@ -209,4 +297,32 @@ impl EventRecord<'_> {
                 .await?;
         outbox::domain_events(db, &events).await
     }
+}
+
+/// The audit record of a history event: what changed, with the event's text only as a
+/// fingerprint, since notes and messages may hold personal data.
+pub(crate) fn event_audit(e: &complaint_event::Model, domain: &str) -> audit::Entry {
+    let mut details = serde_json::json!({"event_id": e.id});
+    if let Some(from) = &e.from_status {
+        details["from"] = from.clone().into();
+    }
+    if let Some(to) = &e.to_status {
+        details["to"] = to.clone().into();
+    }
+    if e.public {
+        details["public"] = true.into();
+    }
+    if let Some(body) = &e.body {
+        details["body_sha256"] = audit::fingerprint(body).into();
+    }
+    if let Some(data) = &e.data {
+        details["data_sha256"] = audit::fingerprint(data).into();
+    }
+    audit::Entry::new(
+        &e.actor,
+        format!("complaint.{}", e.kind),
+        format!("complaint:{}", e.complaint_id),
+    )
+    .domain(domain)
+    .details(details)
 }

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::filing::NAME_MAX;
 use super::view::ComplaintSummary;
-use super::{Complaints, validate};
+use super::{Complaints, Scope, validate};
 use crate::domain::{Channel, Region, Status};
 use crate::error::ServiceError;
 use crate::store::entity::complaint;
@@ -37,7 +37,8 @@ pub struct ListFilter {
     pub received_to: Option<NaiveDate>,
     /// Only open complaints past their due date (true) or not past it (false).
     pub overdue: Option<bool>,
-    /// Words to find in the narrative (English stemming: "charged" finds "charges").
+    /// Words to find in the narrative, all of them (English stemming: "charged" finds
+    /// "charges"). Matched on keyed tokens of the words, never on the stored text.
     pub q: Option<String>,
     /// Page size, 1 to 500; 50 when absent.
     pub limit: Option<u64>,
@@ -94,7 +95,7 @@ impl Complaints {
     /// # Errors
     /// [`ServiceError::Invalid`] for a bad limit, cursor, date range, search text, or a text
     /// filter that is too long or holds control characters.
-    pub async fn list(&self, filter: &ListFilter) -> Result<Page, ServiceError> {
+    pub async fn list(&self, filter: &ListFilter, scope: &Scope) -> Result<Page, ServiceError> {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ServiceError::invalid(
@@ -104,7 +105,7 @@ impl Complaints {
             ));
         }
         let now = self.now();
-        let mut select = self.filtered(filter, now)?;
+        let mut select = self.filtered(filter, now, scope)?;
         if let Some(cursor) = &filter.cursor {
             let (at, id) = decode_cursor(cursor)?;
             select = select.filter(
@@ -146,6 +147,7 @@ impl Complaints {
         &self,
         by: CountBy,
         filter: &ListFilter,
+        scope: &Scope,
     ) -> Result<Vec<CountRow>, ServiceError> {
         let column = match by {
             CountBy::Product => complaint::Column::Product,
@@ -156,7 +158,7 @@ impl Complaints {
             CountBy::Region => complaint::Column::Region,
         };
         let rows: Vec<(Option<String>, i64)> = self
-            .filtered(filter, self.now())?
+            .filtered(filter, self.now(), scope)?
             .select_only()
             .column_as(column, "key")
             .column_as(complaint::Column::Id.count(), "count")
@@ -176,6 +178,7 @@ impl Complaints {
         &self,
         f: &ListFilter,
         now: DateTime<Utc>,
+        scope: &Scope,
     ) -> Result<Select<complaint::Entity>, ServiceError> {
         for (field, value) in [
             ("product", &f.product),
@@ -188,6 +191,9 @@ impl Complaints {
             }
         }
         let mut select = complaint::Entity::find();
+        if let Some(condition) = scope.condition() {
+            select = select.filter(condition);
+        }
         let exact = [
             (
                 complaint::Column::Status,
@@ -255,42 +261,40 @@ impl Complaints {
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             validate::parameter_text("q", q, QUERY_MAX)?;
-            select = select.filter(narrative_matches(self.db.get_database_backend(), q)?);
+            select = select.filter(self.narrative_matches(q)?);
         }
         Ok(select)
     }
 }
 
-/// The full-text condition in the backend's own dialect.
-fn narrative_matches(backend: DbBackend, q: &str) -> Result<SimpleExpr, ServiceError> {
-    let terms = fts5_terms(q);
-    if terms.is_empty() {
-        return Err(ServiceError::invalid(
-            "q",
-            "no_words",
-            "q holds no words to search for",
-        ));
+impl Complaints {
+    /// The search condition in the backend's own dialect, over the narrative's blind
+    /// tokens: every word of `q` (stemmed, keyed) must be among them. Tokens are hex, so
+    /// no input can be read as FTS5 or tsquery syntax.
+    fn narrative_matches(&self, q: &str) -> Result<SimpleExpr, ServiceError> {
+        let tokens = self.keys.query_terms(q);
+        if tokens.is_empty() {
+            return Err(ServiceError::invalid(
+                "q",
+                "no_words",
+                "q holds no words to search for",
+            ));
+        }
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => Ok(Expr::cust_with_values(
+                "to_tsvector('simple', coalesce(\"complaints\".\"narrative_terms\", '')) @@ plainto_tsquery('simple', $1)",
+                [tokens.join(" ")],
+            )),
+            _ => Ok(Expr::cust_with_values(
+                "\"complaints\".\"id\" IN (SELECT rowid FROM complaints_terms_fts WHERE complaints_terms_fts MATCH ?)",
+                [tokens
+                    .iter()
+                    .map(|t| format!("\"{t}\""))
+                    .collect::<Vec<_>>()
+                    .join(" ")],
+            )),
+        }
     }
-    match backend {
-        DbBackend::Postgres => Ok(Expr::cust_with_values(
-            "to_tsvector('english', coalesce(\"complaints\".\"narrative\", '')) @@ plainto_tsquery('english', $1)",
-            [q.to_owned()],
-        )),
-        _ => Ok(Expr::cust_with_values(
-            "\"complaints\".\"id\" IN (SELECT rowid FROM complaints_fts WHERE complaints_fts MATCH ?)",
-            [terms],
-        )),
-    }
-}
-
-/// Turns free text into an FTS5 query of quoted words, all required, so that no input can
-/// be read as FTS5 syntax.
-fn fts5_terms(q: &str) -> String {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\""))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
@@ -319,15 +323,6 @@ fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), ServiceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn search_text_cannot_inject_fts5_syntax() {
-        assert_eq!(
-            fts5_terms("late fee\" OR narrative:*"),
-            "\"late\" \"fee\" \"OR\" \"narrative\""
-        );
-        assert_eq!(fts5_terms("  ** () "), "");
-    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

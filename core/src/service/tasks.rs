@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::deadlines::mark_met;
 use super::outbox::{self, OutboxMessage};
 use super::view::status_of;
-use super::{Actor, Complaints, EventRecord, validate, version_conflict};
+use super::{Caller, Complaints, EventRecord, Scope, validate, version_conflict};
 use crate::config::{TaskRule, is_department_name};
 use crate::domain::{Region, Status, TaskState, TaskStateError};
 use crate::error::ServiceError;
@@ -177,9 +177,9 @@ impl Complaints {
         &self,
         complaint_key: &str,
         input: NewTask,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<TaskView, ServiceError> {
-        let found = self.find(complaint_key).await?;
+        let found = self.find(complaint_key, &caller.scope).await?;
         let now = self.now();
         let due_at = match (input.due_at, input.due_in_hours) {
             (Some(_), Some(_)) => {
@@ -228,7 +228,7 @@ impl Complaints {
                 message: format!("a {} complaint takes no new tasks", status.as_str()),
             });
         }
-        let created = insert_task(&txn, &current, spec, &actor.0, now).await?;
+        let created = insert_task(&txn, &current, spec, &caller.actor.0, now).await?;
         if status == Status::InProgress {
             move_complaint(&txn, &current, Status::WaitingOnDepartment, created.id, now).await?;
         }
@@ -243,17 +243,21 @@ impl Complaints {
         Ok(created.into())
     }
 
-    /// The tasks of one complaint, oldest first.
+    /// The tasks of one complaint the caller reaches, oldest first.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`] for an unknown complaint.
-    pub async fn tasks_of(&self, complaint_key: &str) -> Result<Vec<TaskView>, ServiceError> {
-        let row = self.find(complaint_key).await?;
-        let tasks = task::Entity::find()
-            .filter(task::Column::ComplaintId.eq(row.id))
-            .order_by_asc(task::Column::Id)
-            .all(&self.db)
-            .await?;
+    /// [`ServiceError::NotFound`] for an unknown complaint or one out of scope.
+    pub async fn tasks_of(
+        &self,
+        complaint_key: &str,
+        caller: &Caller,
+    ) -> Result<Vec<TaskView>, ServiceError> {
+        let row = self.find(complaint_key, &caller.scope).await?;
+        let mut query = task::Entity::find().filter(task::Column::ComplaintId.eq(row.id));
+        if let Some(condition) = caller.scope.task_condition() {
+            query = query.filter(condition);
+        }
+        let tasks = query.order_by_asc(task::Column::Id).all(&self.db).await?;
         Ok(tasks.into_iter().map(TaskView::from).collect())
     }
 
@@ -261,7 +265,11 @@ impl Complaints {
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] for a limit out of range.
-    pub async fn list_tasks(&self, filter: &TaskFilter) -> Result<TaskPage, ServiceError> {
+    pub async fn list_tasks(
+        &self,
+        filter: &TaskFilter,
+        scope: &Scope,
+    ) -> Result<TaskPage, ServiceError> {
         let limit = filter.limit.unwrap_or(50);
         if !(1..=500).contains(&limit) {
             return Err(ServiceError::invalid(
@@ -271,6 +279,9 @@ impl Complaints {
             ));
         }
         let mut query = task::Entity::find().order_by_asc(task::Column::Id);
+        if let Some(condition) = scope.task_condition() {
+            query = query.filter(condition);
+        }
         if let Some(department) = &filter.department {
             query = query.filter(task::Column::Department.eq(department.as_str()));
         }
@@ -307,12 +318,21 @@ impl Complaints {
         Ok(find_task(&self.db, id).await?.into())
     }
 
+    /// One task the caller reaches; one out of scope is missing, as for complaints.
+    ///
+    /// # Errors
+    /// [`ServiceError::Missing`] for an unknown task or one out of scope.
+    pub async fn task_for(&self, id: i64, scope: &Scope) -> Result<TaskView, ServiceError> {
+        Ok(find_task_in(&self.db, id, scope).await?.into())
+    }
+
     /// Takes a task on: someone in the department is working on it.
     ///
     /// # Errors
     /// [`ServiceError::Missing`]; [`ServiceError::Conflict`] when the task is not open.
-    pub async fn claim_task(&self, id: i64, actor: &Actor) -> Result<TaskView, ServiceError> {
-        let current = find_task(&self.db, id).await?;
+    pub async fn claim_task(&self, id: i64, caller: &Caller) -> Result<TaskView, ServiceError> {
+        let current = find_task_in(&self.db, id, &caller.scope).await?;
+        let actor = &caller.actor;
         state_of(&current.state).claim().map_err(task_conflict)?;
         let now = self.now();
         let _turn = self.write_turn().await;
@@ -363,8 +383,10 @@ impl Complaints {
         &self,
         id: i64,
         input: TaskAnswer,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<TaskView, ServiceError> {
+        find_task_in(&self.db, id, &caller.scope).await?;
+        let actor = &caller.actor;
         let answer = validate::required_text("answer", &input.answer, ANSWER_MAX)?;
         let data = check_answer_data("data", input.data)?;
         match self
@@ -468,10 +490,11 @@ impl Complaints {
         &self,
         id: i64,
         input: TaskCancel,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<TaskView, ServiceError> {
         let reason = validate::optional_text("reason", input.reason.as_deref(), 2_000)?;
-        let current = find_task(&self.db, id).await?;
+        let current = find_task_in(&self.db, id, &caller.scope).await?;
+        let actor = &caller.actor;
         state_of(&current.state).cancel().map_err(task_conflict)?;
         let now = self.now();
         let _turn = self.write_turn().await;
@@ -607,6 +630,20 @@ pub(crate) async fn find_task(
         .one(db)
         .await?
         .ok_or(ServiceError::Missing { what: "task" })
+}
+
+/// The task, if `scope` reaches it; [`ServiceError::Missing`] alike when it does not.
+pub(crate) async fn find_task_in(
+    db: &impl ConnectionTrait,
+    id: i64,
+    scope: &Scope,
+) -> Result<task::Model, ServiceError> {
+    let found = find_task(db, id).await?;
+    if scope.covers_task(&found) {
+        Ok(found)
+    } else {
+        Err(ServiceError::Missing { what: "task" })
+    }
 }
 
 /// Reads the complaint inside a transaction, holding its row (PostgreSQL) so that changes

@@ -30,6 +30,7 @@ impl Complaints {
         if !constant_time_eq(expected.as_bytes(), token_hash(token).as_bytes()) {
             return Err(ServiceError::NotFound);
         }
+        let key = self.data_key(&self.db, row.data_key_id.as_deref()).await?;
         let messages = complaint_event::Entity::find()
             .filter(complaint_event::Column::ComplaintId.eq(row.id))
             .filter(complaint_event::Column::Public.eq(true))
@@ -40,7 +41,7 @@ impl Complaints {
             .filter_map(|e| {
                 Some(PublicMessage {
                     at: e.at,
-                    body: e.body?,
+                    body: super::personal::open(key.as_ref(), super::personal::BODY, &e.body?)?,
                 })
             })
             .collect();

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::deadlines::{clock_event, clock_history, mark_met, store_deadlines};
 use super::view::{ComplaintView, status_of};
-use super::{Actor, Complaints, EventRecord, find_complaint, validate, version_conflict};
+use super::{Caller, Complaints, EventRecord, find_complaint, validate, version_conflict};
 use crate::compliance::{Closure, ResponseFacts};
 use crate::domain::clock::{self, ClockChange, ClockEntry, PauseReason};
 use crate::domain::lifecycle::{self, is_reopen};
@@ -57,9 +57,10 @@ impl Complaints {
         &self,
         key: &str,
         request: TransitionRequest,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<ComplaintView, ServiceError> {
-        let current = self.find(key).await?;
+        let actor = &caller.actor;
+        let current = self.find(key, &caller.scope).await?;
         if let Some(expected) = request.expected_version
             && expected != current.version
         {
@@ -112,7 +113,9 @@ impl Complaints {
                     "merging needs the complaint to merge into",
                 ));
             }
-            (Status::Merged, Some(target)) => Some(self.merge_target(&current, target).await?),
+            (Status::Merged, Some(target)) => {
+                Some(self.merge_target(&current, target, caller).await?)
+            }
             (_, Some(_)) => {
                 return Err(ServiceError::invalid(
                     "merged_into",
@@ -231,7 +234,8 @@ impl Complaints {
                 );
         }
 
-        let _turn = self.write_turn().await;
+        let message = self.seal_body(&self.db, &current, message).await?;
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if update.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;
@@ -304,6 +308,7 @@ impl Complaints {
             .await?;
         }
         txn.commit().await?;
+        drop(turn);
         self.outbox_written();
         tracing::info!(
             complaint_id = current.id,
@@ -311,15 +316,21 @@ impl Complaints {
             to = to.as_str(),
             "complaint moved"
         );
-        self.view(&current.id.to_string()).await
+        self.view(&current.id.to_string(), caller).await
     }
 
     async fn merge_target(
         &self,
         current: &complaint::Model,
         key: &str,
+        caller: &Caller,
     ) -> Result<i64, ServiceError> {
-        let target = match find_complaint(&self.db, key).await {
+        let found = match find_complaint(&self.db, key).await {
+            Ok(row) if caller.scope.covers(&self.db, &row).await? => Ok(row),
+            Ok(_) => Err(ServiceError::NotFound),
+            Err(e) => Err(e),
+        };
+        let target = match found {
             Ok(target) => target,
             Err(ServiceError::NotFound) => {
                 return Err(ServiceError::invalid(

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::filing::NAME_MAX;
 use super::view::ComplaintView;
-use super::{Actor, Complaints, EventRecord, validate, version_conflict};
+use super::{Caller, Complaints, EventRecord, validate, version_conflict};
 use crate::domain::Priority;
 use crate::error::ServiceError;
 use crate::store::entity::complaint;
@@ -34,9 +34,9 @@ impl Complaints {
         &self,
         key: &str,
         change: ComplaintUpdate,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<ComplaintView, ServiceError> {
-        let current = self.find(key).await?;
+        let current = self.find(key, &caller.scope).await?;
         if change
             .expected_version
             .is_some_and(|v| v != current.version)
@@ -85,7 +85,7 @@ impl Complaints {
             ));
         }
 
-        let _turn = self.write_turn().await;
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if update.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;
@@ -96,7 +96,7 @@ impl Complaints {
             kind: "updated",
             from_status: None,
             to_status: None,
-            actor: &actor.0,
+            actor: &caller.actor.0,
             public: false,
             body: None,
             data: Some(Value::Object(changed)),
@@ -105,7 +105,8 @@ impl Complaints {
         .insert(&txn)
         .await?;
         txn.commit().await?;
+        drop(turn);
         self.outbox_written();
-        self.view(&current.id.to_string()).await
+        self.view(&current.id.to_string(), caller).await
     }
 }

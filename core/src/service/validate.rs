@@ -167,3 +167,21 @@ pub fn email(field: &str, value: Option<&str>) -> Result<Option<String>, Service
     }
     Ok(Some(address))
 }
+
+/// An institution slug: 1 to 64 of `a-z`, `0-9` and `-`, starting with a letter or digit.
+pub fn institution(field: &str, value: &str) -> Result<String, ServiceError> {
+    let v = value.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && !v.starts_with('-')
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        return Err(ServiceError::invalid(
+            field,
+            "invalid_institution",
+            format!("{field} is 1 to 64 of a-z, 0-9 and -"),
+        ));
+    }
+    Ok(v.to_owned())
+}

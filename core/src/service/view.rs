@@ -61,6 +61,12 @@ pub struct ComplaintView {
     pub customer: Option<CustomerView>,
     /// Send it back as `expected_version` to make sure nobody changed the complaint meanwhile.
     pub version: i32,
+    /// The institution that received it; with `region`, its access-control domain.
+    pub institution: String,
+    /// `shown`, or `masked` for callers without the `pii:read` permission.
+    pub personal_data: String,
+    /// When the complaint's personal data was erased; its facts stay.
+    pub erased_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -83,6 +89,7 @@ pub struct ComplaintSummary {
     pub status: Status,
     pub channel: String,
     pub region: String,
+    pub institution: String,
     pub product: String,
     pub issue: String,
     pub company: Option<String>,
@@ -196,9 +203,67 @@ impl ComplaintView {
             retain_until: row.retain_until,
             retention_rule: row.retention_rule,
             version: row.version,
+            institution: row.institution,
+            personal_data: "shown".into(),
+            erased_at: row.erased_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
+    }
+}
+
+/// A value shown only as its last four characters: `****1234`.
+pub fn mask_tail(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    if chars.len() <= 4 {
+        "****".to_owned()
+    } else {
+        format!("****{tail}")
+    }
+}
+
+/// A name shown as initials: `Jane Q. Customer` becomes `J. Q. C.`.
+pub fn mask_name(name: &str) -> String {
+    let initials: Vec<String> = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
+        .map(|c| format!("{c}."))
+        .collect();
+    if initials.is_empty() {
+        "****".to_owned()
+    } else {
+        initials.join(" ")
+    }
+}
+
+/// Stands for text the caller may not read.
+pub const WITHHELD: &str = "****";
+
+impl ComplaintView {
+    /// The view for a caller without the `pii:read` permission: names as initials,
+    /// numbers and contacts as their last four characters, the narrative withheld.
+    #[must_use]
+    pub fn masked(mut self) -> Self {
+        self.narrative = self.narrative.map(|_| WITHHELD.to_owned());
+        self.customer = self.customer.map(|c| CustomerView {
+            id: c.id,
+            customer_number: c.customer_number.as_deref().map(mask_tail),
+            name: c.name.as_deref().map(mask_name),
+            email: c.email.as_deref().map(mask_tail),
+            phone: c.phone.as_deref().map(mask_tail),
+        });
+        self.personal_data = "masked".into();
+        self
+    }
+}
+
+impl EventView {
+    /// Without the body, which may hold personal data.
+    #[must_use]
+    pub fn masked(mut self) -> Self {
+        self.body = self.body.map(|_| WITHHELD.to_owned());
+        self
     }
 }
 
@@ -213,6 +278,7 @@ impl ComplaintSummary {
             status,
             channel: row.channel,
             region: row.region,
+            institution: row.institution,
             product: row.product,
             issue: row.issue,
             company: row.company,

@@ -35,6 +35,8 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Deleted rows (erased data keys) are overwritten, not left in free pages.
+                .pragma("secure_delete", "on")
         });
     if let Some(schema) = &settings.schema {
         options.set_schema_search_path(schema.clone());

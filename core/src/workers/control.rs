@@ -17,6 +17,8 @@ use crate::bus::{Bus, BusError};
 pub const PLUGINS_CHANGED: &str = "plugins-changed";
 /// The access-control policy changed.
 pub const POLICY_CHANGED: &str = "policy-changed";
+/// An API token was revoked: replicas forget the tokens they remember.
+pub const TOKENS_REVOKED: &str = "tokens-revoked";
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 

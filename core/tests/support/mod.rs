@@ -113,6 +113,8 @@ pub struct Cluster {
     pub prefix: String,
     pub nats_url: String,
     pub config: PathBuf,
+    /// An administrator's API token, bootstrapped on the cluster's fresh schema.
+    pub token: String,
 }
 
 impl Cluster {
@@ -168,15 +170,16 @@ issue_contains = "fraud"
             ),
         )
         .expect("settings written");
-        let cluster = Self {
+        let mut cluster = Self {
             dir,
             schema,
             prefix,
             nats_url: nats_url.to_owned(),
             config,
+            token: String::new(),
         };
         let out = cluster
-            .redress(&["migrate"])
+            .redress(&["admin", "bootstrap"])
             .output()
             .expect("redress runs");
         assert!(
@@ -184,6 +187,11 @@ issue_contains = "fraud"
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        cluster.token = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with("rdr_"))
+            .expect("bootstrap prints the token")
+            .to_owned();
         cluster
     }
 
@@ -212,6 +220,7 @@ issue_contains = "fraud"
         Core {
             child: Some(child),
             port,
+            token: self.token.clone(),
         }
     }
 
@@ -263,11 +272,22 @@ issue_contains = "fraud"
 pub struct Core {
     child: Option<Child>,
     pub port: u16,
+    token: String,
+}
+
+/// Where a replica's API answers, and the token to show it.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub url: String,
+    pub token: String,
 }
 
 impl Core {
-    pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+    pub fn base(&self) -> Api {
+        Api {
+            url: format!("http://127.0.0.1:{}", self.port),
+            token: self.token.clone(),
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -278,7 +298,10 @@ impl Core {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(res) = client.get(format!("{}/readyz", self.base())).send().await
+            if let Ok(res) = client
+                .get(format!("{}/readyz", self.base().url))
+                .send()
+                .await
                 && res.status().is_success()
             {
                 return;
@@ -317,9 +340,10 @@ pub fn identity_theft_complaint() -> Value {
     })
 }
 
-pub async fn post(base: &str, path: &str, body: &Value) -> (u16, Value) {
+pub async fn post(api: &Api, path: &str, body: &Value) -> (u16, Value) {
     let res = reqwest::Client::new()
-        .post(format!("{base}{path}"))
+        .post(format!("{}{path}", api.url))
+        .bearer_auth(&api.token)
         .json(body)
         .send()
         .await
@@ -328,9 +352,10 @@ pub async fn post(base: &str, path: &str, body: &Value) -> (u16, Value) {
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-pub async fn get(base: &str, path: &str) -> Value {
+pub async fn get(api: &Api, path: &str) -> Value {
     reqwest::Client::new()
-        .get(format!("{base}{path}"))
+        .get(format!("{}{path}", api.url))
+        .bearer_auth(&api.token)
         .send()
         .await
         .expect("request sent")
@@ -340,8 +365,8 @@ pub async fn get(base: &str, path: &str) -> Value {
 }
 
 /// Files a complaint on `base`; returns its id.
-pub async fn file(base: &str) -> i64 {
-    let (status, body) = post(base, "/v1/complaints", &identity_theft_complaint()).await;
+pub async fn file(api: &Api) -> i64 {
+    let (status, body) = post(api, "/v1/complaints", &identity_theft_complaint()).await;
     assert_eq!(status, 201, "{body}");
     body["complaint"]["id"].as_i64().expect("id")
 }

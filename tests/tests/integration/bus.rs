@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use redress::bus::{Bus, BusConfig, Delivering, Outgoing, Queue, names::DepartmentQueues};
 use redress::config::TaskRule;
-use redress::service::TaskView;
+use redress::service::{Caller, TaskView};
 use redress::workers::relay::{Relay, Round};
 use redress::workers::{dead_letters, results};
 use serde_json::{Value, json};
@@ -109,7 +109,7 @@ async fn post_result(bus: &Bus, subject: &str, msg_id: &str, payload: &[u8]) {
 async fn the_task(store: &TestStore, complaint: i64) -> TaskView {
     let tasks = store
         .complaints
-        .tasks_of(&complaint.to_string())
+        .tasks_of(&complaint.to_string(), &Caller::system("test"))
         .await
         .unwrap();
     assert_eq!(tasks.len(), 1, "{tasks:?}");
@@ -190,7 +190,11 @@ async fn a_task_travels_to_the_department_and_back(backend: Backend, kind: BusKi
         .unwrap();
     let history = store
         .complaints
-        .events(&complaint.to_string(), &Default::default())
+        .events(
+            &complaint.to_string(),
+            &Default::default(),
+            &Caller::system("test"),
+        )
         .await
         .unwrap()
         .items;
@@ -261,17 +265,24 @@ async fn unanswered_tasks_come_again_then_reach_the_owner(backend: Backend, kind
     assert_eq!(task.attempts, 2);
     let queue = store
         .complaints
-        .escalations(&redress::service::EscalationFilter {
-            queue: Some("agent-9".into()),
-            ..Default::default()
-        })
+        .escalations(
+            &redress::service::EscalationFilter {
+                queue: Some("agent-9".into()),
+                ..Default::default()
+            },
+            &redress::service::Scope::all(),
+        )
         .await
         .unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0].reason, "task_dead_lettered");
     let history = store
         .complaints
-        .events(&complaint.to_string(), &Default::default())
+        .events(
+            &complaint.to_string(),
+            &Default::default(),
+            &Caller::system("test"),
+        )
         .await
         .unwrap()
         .items;

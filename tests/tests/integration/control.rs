@@ -61,7 +61,9 @@ async fn a_plugin_installed_on_one_replica_reaches_the_others_within_a_second(ba
     }
 
     let store = TestStore::with_plugins(backend, host_a.clone()).await;
-    let app = store.app_with(control_a.clone()).await;
+    let app = store
+        .app_announcing(Some(store.admin_token.clone()), control_a.clone())
+        .await;
     let wasm = guest::component("compliance_uk_fca");
     let manifest = guest::manifest("compliance-uk-fca", "3.0.0", "UK", &wasm);
     assert!(host_b.info("compliance-uk-fca").is_none());

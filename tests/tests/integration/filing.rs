@@ -85,7 +85,7 @@ async fn concurrent_retries_create_one_complaint(backend: Backend) {
                 .file(
                     input,
                     Some(("same-key", body.as_slice())),
-                    &redress::service::Actor("test".into()),
+                    &redress::service::Caller::system("test"),
                 )
                 .await
         }

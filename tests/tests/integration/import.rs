@@ -28,7 +28,7 @@ fn products_in(file: &str) -> BTreeMap<String, i64> {
 
 async fn import_file(store: &TestStore, file: &str) -> import::ImportSummary {
     let input = std::fs::File::open(data_file(file)).unwrap();
-    import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+    import::import(&store.complaints, input, Duration::days(15), &Silent)
         .await
         .unwrap()
 }
@@ -145,7 +145,7 @@ async fn broken_rows_are_reported_by_line_and_the_rest_imported(backend: Backend
     file.extend_from_slice(b"2020/3/18,Mortgage,,Trouble during payment process,,,,Bank A,MA,02134,,,Pigeon,2020/3/18,Closed,Yes,N/A,9000006\r\n");
 
     let summary = import::import(
-        store.complaints.db(),
+        &store.complaints,
         file.as_slice(),
         Duration::days(15),
         &Silent,
@@ -180,7 +180,7 @@ async fn broken_rows_are_reported_by_line_and_the_rest_imported(backend: Backend
 async fn a_file_without_complaint_ids_is_refused_whole(backend: Backend) {
     let store = TestStore::new(backend).await;
     let input = std::fs::File::open(data_file("format-fixtures/complaints-subset.csv")).unwrap();
-    let err = import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+    let err = import::import(&store.complaints, input, Duration::days(15), &Silent)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Complaint ID"), "{err}");

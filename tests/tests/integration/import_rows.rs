@@ -71,7 +71,7 @@ async fn import_rows(store: &TestStore, dir: &Path, rows: &[Vec<String>]) -> Imp
     }
     writer.flush().unwrap();
     let input = std::fs::File::open(&path).unwrap();
-    import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+    import::import(&store.complaints, input, Duration::days(15), &Silent)
         .await
         .expect("one bad row must not stop the import")
 }

@@ -286,9 +286,13 @@ async fn assignment_is_recorded(backend: Backend) {
     let store = TestStore::new(backend).await;
     let app = store.app().await;
     let (id, _) = file(&app, &new_complaint()).await;
+    // The history names the authenticated caller.
+    let supervisor = store
+        .token_for("supervisor-2", &[("supervisor", "default/UK")])
+        .await;
     let req = actix_web::test::TestRequest::patch()
         .uri(&format!("/v1/complaints/{id}"))
-        .insert_header(("X-Actor", "supervisor-2"))
+        .insert_header(("Authorization", format!("Bearer {supervisor}")))
         .set_json(json!({"assignee": "agent-7", "priority": "high", "department": "billing"}));
     let (status, body) = send(&app, req).await;
     assert_eq!(status, 200, "{body}");

@@ -98,7 +98,7 @@ async fn illegal_moves_from_each_state_answer_409_with_the_allowed_states(backen
 async fn an_imported_closed_complaint_cannot_be_reopened_without_its_dates(backend: Backend) {
     let store = TestStore::new(backend).await;
     let input = std::fs::File::open(data_file("complaints-personal-loans-2023.csv")).unwrap();
-    import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+    import::import(&store.complaints, input, Duration::days(15), &Silent)
         .await
         .unwrap();
     let app = store.app().await;

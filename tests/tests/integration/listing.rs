@@ -41,7 +41,7 @@ where
 async fn filters_and_cursor_pages_agree_with_the_file(backend: Backend) {
     let store = TestStore::new(backend).await;
     let input = std::fs::File::open(data_file(MIXED)).unwrap();
-    import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+    import::import(&store.complaints, input, Duration::days(15), &Silent)
         .await
         .unwrap();
     let app = store.app().await;
@@ -99,7 +99,7 @@ async fn filters_and_cursor_pages_agree_with_the_file(backend: Backend) {
 async fn narrative_search_finds_the_word_and_its_forms(backend: Backend) {
     let store = TestStore::new(backend).await;
     let input = std::fs::File::open(data_file(MIXED)).unwrap();
-    import::import(store.complaints.db(), input, Duration::days(15), &Silent)
+    import::import(&store.complaints, input, Duration::days(15), &Silent)
         .await
         .unwrap();
     let app = store.app().await;

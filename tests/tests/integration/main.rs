@@ -3,6 +3,8 @@
 
 mod support;
 
+mod access;
+mod audit;
 mod bad_bodies;
 mod bad_input;
 mod bus;
@@ -18,6 +20,8 @@ mod input_limits;
 mod lifecycle;
 mod lifecycle_refusals;
 mod listing;
+mod logs;
+mod personal;
 mod tasks;
 mod traces;
 mod tracking;

@@ -1,13 +1,18 @@
 //! Shared setup: a fresh store per test on SQLite (a temporary file) or PostgreSQL (a schema
 //! of its own in the `test` database), and the API in-process over it.
 
+use std::sync::Arc;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
+use base64::Engine;
 use redress::Settings;
 use redress::api::{self, AppState};
+use redress::auth::{Auth, PolicyLine};
 use redress::service::Complaints;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// PostgreSQL as this machine and CI run it: trust auth, database `test`.
 pub const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -21,6 +26,10 @@ pub enum Backend {
 pub struct TestStore {
     pub settings: Settings,
     pub complaints: Complaints,
+    pub auth: Auth,
+    pub audit_key: Arc<ed25519_dalek::SigningKey>,
+    /// An administrator's token (role `admin` in every domain); [`TestStore::app`] sends it.
+    pub admin_token: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -47,18 +56,67 @@ impl TestStore {
                 (settings, None)
             }
         };
+        let b64 = |seed: &str| {
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(seed.as_bytes()))
+        };
+        settings.audit.signing_key = Some(b64(&random_suffix()));
+        settings
+            .security
+            .master_keys
+            .insert("m1".into(), b64(&random_suffix()));
+        settings.security.index_key = Some(b64(&random_suffix()));
         adjust(&mut settings);
         let db = redress::store::connect(&settings.database)
             .await
             .expect("connect to the test database");
         redress::store::migrate(&db).await.expect("migrate");
-        let complaints =
-            Complaints::new(db, settings.lifecycle.clone()).with_tasks(settings.tasks.clone());
-        Self {
+        let complaints = Complaints::new(db.clone(), settings.lifecycle.clone())
+            .with_default_institution(&settings.tenancy.default_institution)
+            .with_keys(redress::keys::Keyring::load(&settings.security).expect("test keys"))
+            .with_tasks(settings.tasks.clone());
+        let auth = Auth::new(db, &settings.auth).await.expect("auth set-up");
+        let audit_key = Arc::new(
+            redress::audit::parse_signing_key(settings.audit.signing_key.as_deref().unwrap())
+                .expect("signing key"),
+        );
+        let mut store = Self {
             settings,
             complaints,
+            auth,
+            audit_key,
+            admin_token: String::new(),
             _dir: dir,
+        };
+        store.admin_token = store.token_for("test-admin", &[("admin", "*")]).await;
+        store
+    }
+
+    /// Issues a token for `subject` holding each (role, domain).
+    pub async fn token_for(&self, subject: &str, roles: &[(&str, &str)]) -> String {
+        for (role, domain) in roles {
+            self.grant(&["g", subject, role, domain]).await;
         }
+        self.auth
+            .tokens
+            .issue(subject, "test", None, "test")
+            .await
+            .expect("token issued")
+            .token
+    }
+
+    /// Adds a policy line, given as its type and values.
+    pub async fn grant(&self, line: &[&str]) {
+        self.auth
+            .policy
+            .add(
+                &PolicyLine {
+                    ptype: line[0].to_owned(),
+                    values: line[1..].iter().map(|v| (*v).to_owned()).collect(),
+                },
+                "test",
+            )
+            .await
+            .expect("policy line added");
     }
 
     /// A store whose complaints ask the plugins in `host` for their compliance rules.
@@ -86,7 +144,8 @@ impl TestStore {
         }
     }
 
-    /// The API over this store, in-process.
+    /// The API over this store, in-process, sending the administrator's token with every
+    /// request that carries no `Authorization` of its own.
     pub async fn app(
         &self,
     ) -> impl Service<
@@ -94,27 +153,44 @@ impl TestStore {
         Response = ServiceResponse<impl MessageBody>,
         Error = actix_web::Error,
     > {
-        self.app_with(redress::workers::Control::default()).await
+        self.app_with(Some(self.admin_token.clone())).await
     }
 
-    /// The API over this store, announcing changes through `control`.
+    /// The API sending `token` by default, or nothing at all when None.
     pub async fn app_with(
         &self,
+        token: Option<String>,
+    ) -> impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    > {
+        self.app_announcing(token, redress::workers::Control::default())
+            .await
+    }
+
+    /// The API sending `token` by default and announcing changes through `control`.
+    pub async fn app_announcing(
+        &self,
+        token: Option<String>,
         control: redress::workers::Control,
     ) -> impl Service<
         actix_http::Request,
         Response = ServiceResponse<impl MessageBody>,
         Error = actix_web::Error,
     > {
-        test::init_service(api::app(
+        let inner = test::init_service(api::app(
             AppState {
                 complaints: self.complaints.clone(),
                 plugin_upload_limit: 32 << 20,
+                auth: self.auth.clone(),
+                audit_key: Some(self.audit_key.clone()),
                 control,
             },
             self.settings.http.body_limit,
         ))
-        .await
+        .await;
+        WithToken { inner, token }
     }
 
     /// Complaints stored, counted straight from the table.
@@ -139,6 +215,35 @@ impl TestStore {
 /// other's streams.
 pub fn unique_prefix() -> String {
     format!("t{}", random_suffix())
+}
+
+/// Adds `Authorization: Bearer <token>` to requests that have none.
+pub struct WithToken<S> {
+    inner: S,
+    token: Option<String>,
+}
+
+impl<S, B> Service<actix_http::Request> for WithToken<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = S::Future;
+
+    actix_web::dev::forward_ready!(inner);
+
+    fn call(&self, mut req: actix_http::Request) -> Self::Future {
+        use actix_web::HttpMessage;
+        use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+        if let Some(token) = &self.token
+            && !req.headers().contains_key(AUTHORIZATION)
+        {
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).expect("header value");
+            req.headers_mut().insert(AUTHORIZATION, value);
+        }
+        self.inner.call(req)
+    }
 }
 
 fn random_suffix() -> String {

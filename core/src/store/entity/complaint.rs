@@ -67,6 +67,13 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The complaint's own data key: the narrative and note bodies are encrypted with it.
+    pub data_key_id: Option<String>,
+    /// Blind tokens of the narrative's words, for search (see `crate::keys`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub narrative_terms: Option<String>,
+    /// Set when the complaint's personal data was erased.
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

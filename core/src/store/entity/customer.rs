@@ -8,12 +8,25 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The institution's own customer number.
+    /// The institution's own customer number. This and the contact fields are stored
+    /// encrypted (`v1:<data key>:...`, see `crate::keys`).
+    #[sea_orm(column_type = "Text", nullable)]
     pub customer_number: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
     pub name: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
     pub email: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
     pub phone: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The institution whose customer this is; numbers are unique within it.
+    pub institution: String,
+    /// Keyed fingerprint of the customer number, to find the customer without decrypting.
+    pub number_index: Option<String>,
+    /// The key the personal fields are encrypted with.
+    pub data_key_id: Option<String>,
+    /// Set when the customer's personal data was erased.
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,153 @@
+//! Personal data in and out of the store: data keys, encrypting on the way in and
+//! decrypting on the way out. Column names are bound into each ciphertext.
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use super::Complaints;
+use crate::error::ServiceError;
+use crate::keys::DataKey;
+use crate::store::entity::{complaint, customer, data_key};
+
+pub(crate) const NARRATIVE: &str = "complaints.narrative";
+pub(crate) const BODY: &str = "complaint_events.body";
+pub(crate) const NAME: &str = "customers.name";
+pub(crate) const EMAIL: &str = "customers.email";
+pub(crate) const PHONE: &str = "customers.phone";
+pub(crate) const NUMBER: &str = "customers.customer_number";
+
+impl Complaints {
+    /// A new data key, stored wrapped in the caller's transaction.
+    pub(crate) async fn create_data_key(
+        &self,
+        db: &impl ConnectionTrait,
+    ) -> Result<DataKey, ServiceError> {
+        let (key, wrapped) = self.keys.new_data_key();
+        data_key::Entity::insert(data_key::ActiveModel {
+            id: Set(wrapped.id),
+            master_key_id: Set(wrapped.master_key_id),
+            wrapped: Set(wrapped.wrapped),
+            created_at: Set(Utc::now()),
+        })
+        .exec_without_returning(db)
+        .await?;
+        Ok(key)
+    }
+
+    /// The data key with this id; None when there is none (erased, or never made).
+    pub(crate) async fn data_key(
+        &self,
+        db: &impl ConnectionTrait,
+        id: Option<&str>,
+    ) -> Result<Option<DataKey>, ServiceError> {
+        let Some(id) = id else { return Ok(None) };
+        let Some(row) = data_key::Entity::find_by_id(id.to_owned()).one(db).await? else {
+            return Ok(None);
+        };
+        let key = self
+            .keys
+            .unwrap_key(&row.id, &row.master_key_id, &row.wrapped);
+        if key.is_none() {
+            tracing::error!(data_key = %row.id, master_key = %row.master_key_id, "a data key cannot be unwrapped with the configured master keys");
+        }
+        Ok(key)
+    }
+
+    /// The complaint with its narrative in the clear (absent once erased).
+    pub(crate) async fn reveal(
+        &self,
+        db: &impl ConnectionTrait,
+        mut row: complaint::Model,
+    ) -> Result<complaint::Model, ServiceError> {
+        if let Some(stored) = row.narrative.take() {
+            let key = self.data_key(db, row.data_key_id.as_deref()).await?;
+            row.narrative = open(key.as_ref(), NARRATIVE, &stored);
+        }
+        Ok(row)
+    }
+
+    /// The customer with their personal fields in the clear (absent once erased).
+    pub(crate) async fn reveal_customer(
+        &self,
+        db: &impl ConnectionTrait,
+        mut c: customer::Model,
+    ) -> Result<customer::Model, ServiceError> {
+        let key = self.data_key(db, c.data_key_id.as_deref()).await?;
+        let k = key.as_ref();
+        c.name = c.name.and_then(|v| open(k, NAME, &v));
+        c.email = c.email.and_then(|v| open(k, EMAIL, &v));
+        c.phone = c.phone.and_then(|v| open(k, PHONE, &v));
+        c.customer_number = c.customer_number.and_then(|v| open(k, NUMBER, &v));
+        Ok(c)
+    }
+
+    /// Encrypts an event body with the complaint's key (plain for complaints stored before
+    /// encryption, which have none).
+    pub(crate) async fn seal_body(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &complaint::Model,
+        body: Option<String>,
+    ) -> Result<Option<String>, ServiceError> {
+        let Some(body) = body else { return Ok(None) };
+        Ok(Some(
+            match self.data_key(db, row.data_key_id.as_deref()).await? {
+                Some(key) => key.encrypt(BODY, &body),
+                None => body,
+            },
+        ))
+    }
+}
+
+/// The plaintext of a stored value; None when its key is gone or does not fit.
+pub(crate) fn open(key: Option<&DataKey>, column: &str, stored: &str) -> Option<String> {
+    match (key, crate::keys::key_id_of(stored)) {
+        (_, None) => Some(stored.to_owned()),
+        (Some(key), Some(_)) => key.decrypt(column, stored),
+        (None, Some(_)) => None,
+    }
+}
+
+impl Complaints {
+    /// Wraps every data key held under another master key with the active one: the step
+    /// after adding a new master key and making it active. Returns how many were rewrapped.
+    ///
+    /// # Errors
+    /// The store failed, or a data key's master key is not configured.
+    pub async fn rewrap_data_keys(&self) -> Result<u64, ServiceError> {
+        use sea_orm::{ColumnTrait, QueryFilter, TransactionTrait};
+        let active = self.keys.active_master().to_owned();
+        let stale = data_key::Entity::find()
+            .filter(data_key::Column::MasterKeyId.ne(active.clone()))
+            .all(&self.db)
+            .await?;
+        let mut done = 0;
+        for chunk in stale.chunks(500) {
+            let txn = self.db.begin().await?;
+            for row in chunk {
+                let key = self
+                    .keys
+                    .unwrap_key(&row.id, &row.master_key_id, &row.wrapped)
+                    .ok_or_else(|| ServiceError::Conflict {
+                        code: "unknown_master_key",
+                        message: format!(
+                            "data key {} is wrapped by master key {}, which is not configured",
+                            row.id, row.master_key_id
+                        ),
+                    })?;
+                let wrapped = self.keys.wrap(&key);
+                data_key::Entity::update(data_key::ActiveModel {
+                    id: sea_orm::ActiveValue::Unchanged(row.id.clone()),
+                    master_key_id: Set(wrapped.master_key_id),
+                    wrapped: Set(wrapped.wrapped),
+                    created_at: sea_orm::ActiveValue::Unchanged(row.created_at),
+                })
+                .exec(&txn)
+                .await?;
+                done += 1;
+            }
+            txn.commit().await?;
+        }
+        Ok(done)
+    }
+}
