@@ -43,13 +43,21 @@ async fn a_complaint_waits_on_the_department_until_its_tasks_are_done(backend: B
     let store = TestStore::new(backend).await;
     let app = store.app().await;
     let id = in_progress(&app).await;
+    // Real people with their own roles: an agent of the UK business asks, a fraud
+    // analyst (a department handler working for fraud) claims and answers.
+    let agent = store.token_for("agent-7", &[("agent", "default/UK")]).await;
+    let analyst = store
+        .token_for("fraud-analyst-2", &[("department_handler", "default/UK")])
+        .await;
+    store.grant(&["g2", "fraud-analyst-2", "fraud"]).await;
+    let bearer = |token: &str| ("Authorization", format!("Bearer {token}"));
 
     let ask = |department: &str| {
         post_json(
             &format!("/v1/complaints/{id}/tasks"),
             &json!({"department": department, "question": "Was the second charge authorised?", "due_in_hours": 48}),
         )
-        .insert_header(("X-Actor", "agent-7"))
+        .insert_header(bearer(&agent))
     };
     let (status, fraud) = send(&app, ask("fraud")).await;
     assert_eq!(status, 201, "{fraud}");
@@ -74,7 +82,7 @@ async fn a_complaint_waits_on_the_department_until_its_tasks_are_done(backend: B
     let (status, claimed) = send(
         &app,
         post_json(&format!("/v1/tasks/{fraud_id}/claim"), &json!({}))
-            .insert_header(("X-Actor", "fraud-analyst-2")),
+            .insert_header(bearer(&analyst)),
     )
     .await;
     assert_eq!(status, 200, "{claimed}");
@@ -94,7 +102,7 @@ async fn a_complaint_waits_on_the_department_until_its_tasks_are_done(backend: B
             &format!("/v1/tasks/{fraud_id}/answer"),
             &json!({"answer": "Not authorised: the card was cloned.", "data": {"verdict": "fraud", "score": 0.97}}),
         )
-        .insert_header(("X-Actor", "fraud-analyst-2")),
+        .insert_header(bearer(&analyst)),
     )
     .await;
     assert_eq!(status, 200, "{answered}");
@@ -328,9 +336,13 @@ async fn an_overdue_task_is_escalated_once_whatever_the_replicas(backend: Backen
 
     let escalation = queue[0]["id"].as_i64().unwrap();
     let ack = format!("/v1/escalations/{escalation}/acknowledge");
+    let supervisor = store
+        .token_for("supervisor-1", &[("supervisor", "default/*")])
+        .await;
     let (status, seen) = send(
         &app,
-        post_json(&ack, &json!({})).insert_header(("X-Actor", "supervisor-1")),
+        post_json(&ack, &json!({}))
+            .insert_header(("Authorization", format!("Bearer {supervisor}"))),
     )
     .await;
     assert_eq!(status, 200, "{seen}");
