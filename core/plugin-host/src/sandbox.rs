@@ -143,6 +143,10 @@ impl bindings::redress::plugin::types::Host for State {}
 
 /// Longest log message kept; a plugin cannot flood the log pipeline.
 const MAX_LOG_MESSAGE: usize = 1024;
+
+/// Bytes of a reused linear memory (and table) slot kept mapped and zeroed in place
+/// between calls; past it, pages go back to the kernel as usual.
+const RESIDENT_BYTES: usize = 1 << 20;
 /// Most structured fields kept per log line.
 const MAX_LOG_FIELDS: usize = 16;
 
@@ -338,7 +342,12 @@ impl Sandbox {
             .total_core_instances(n.saturating_mul(8))
             .total_memories(n.saturating_mul(2))
             .total_tables(n.saturating_mul(4))
-            .max_memory_size(limits.max_memory_bytes);
+            .max_memory_size(limits.max_memory_bytes)
+            // Every call instantiates afresh in a slot another call used. Zeroing the
+            // first pages in place, instead of handing them back to the kernel, spares
+            // the next call a page fault per page it touches: most of a warm call's cost.
+            .linear_memory_keep_resident(RESIDENT_BYTES)
+            .table_keep_resident(RESIDENT_BYTES);
         let mut pooled = config.clone();
         pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let (engine, pooling) = match Engine::new(&pooled) {

@@ -104,6 +104,9 @@ pub async fn append(db: &impl ConnectionTrait, entry: Entry) -> Result<i64, DbEr
     append_many(db, vec![entry]).await
 }
 
+/// Records per INSERT statement in [`append_many`].
+const INSERT_CHUNK: usize = 1_000;
+
 /// Appends several records with one head update and one insert (the importer's batches).
 /// Returns the sequence number of the last; 0 when `entries` is empty.
 ///
@@ -162,9 +165,13 @@ pub async fn append_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> Resu
         });
         prev = hash;
     }
-    audit_record::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
+    // SQLite takes at most 32,766 bound values in one statement; ten columns a record.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        audit_record::Entity::insert_many(rows.by_ref().take(INSERT_CHUNK))
+            .exec_without_returning(db)
+            .await?;
+    }
     let set_hash = Query::update()
         .table(audit_head::Entity)
         .value(audit_head::Column::Hash, prev)

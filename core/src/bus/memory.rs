@@ -22,8 +22,10 @@ use tokio::time::Instant;
 use super::names::{MaxDeliveries, StreamKind, subject_matches};
 use super::{BusConfig, BusError, Delivery, Handle, Outgoing, Queue};
 
-/// Messages kept per stream.
-pub const MAX_MESSAGES: usize = 100_000;
+/// Messages (and, for de-duplication, message ids) kept per stream. Bounded low: in the
+/// embedded mode nobody outside the process reads the events, and an import of a large
+/// export must not leave its events in memory.
+pub const MAX_MESSAGES: usize = 10_000;
 
 const STREAMS: [StreamKind; 5] = [
     StreamKind::Tasks,
@@ -83,7 +85,9 @@ struct Pending {
 impl Stream {
     fn store(&mut self, message: &Outgoing, now: Instant) {
         while let Some((at, _)) = self.seen_order.front() {
-            if now.duration_since(*at) <= self.duplicate_window {
+            if now.duration_since(*at) <= self.duplicate_window
+                && self.seen_order.len() < MAX_MESSAGES
+            {
                 break;
             }
             if let Some((_, id)) = self.seen_order.pop_front() {

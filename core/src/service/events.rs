@@ -71,6 +71,17 @@ impl Complaints {
             None => None,
         };
         let row = self.reveal(&self.db, row).await?;
+        self.present_revealed(row, customer, caller, audited).await
+    }
+
+    /// As [`Complaints::present`], for a complaint and customer already in the clear.
+    pub(crate) async fn present_revealed(
+        &self,
+        row: complaint::Model,
+        customer: Option<customer::Model>,
+        caller: &Caller,
+        audited: bool,
+    ) -> Result<ComplaintView, ServiceError> {
         let shown = caller.pii.covers(&self.db, &row).await?;
         let personal = customer.is_some() || row.narrative.is_some();
         if shown && personal && audited {

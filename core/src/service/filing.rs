@@ -148,13 +148,14 @@ impl Complaints {
             return self.replay(previous, hash, caller).await;
         }
 
-        let customer_id = match valid.customer {
+        let stored_customer = match valid.customer {
             None => None,
             Some(new) => Some(
                 self.find_or_insert_customer(&txn, new, &valid.institution, now)
                     .await?,
             ),
         };
+        let customer_id = stored_customer.as_ref().map(|c| c.id);
         let token = new_tracking_token();
         let mut row = valid.complaint;
         let narrative = match &row.narrative {
@@ -172,25 +173,15 @@ impl Complaints {
         row.tracking_token_hash = Set(Some(token_hash(&token)));
         row.created_at = Set(now);
         row.updated_at = Set(now);
-        let id = complaint::Entity::insert(row)
-            .exec(&txn)
-            .await?
-            .last_insert_id;
+        let mut stored = complaint::Entity::insert(row)
+            .exec_with_returning(&txn)
+            .await?;
+        let id = stored.id;
+        // What was just sealed is known in the clear: no need to read and open it again.
+        stored.narrative = narrative;
 
         // The rules are asked inside the transaction: the call is bounded by the plugin
         // sandbox's deadline, and the complaint never exists without its deadlines.
-        let stored = complaint::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let stored = self.reveal(&txn, stored).await?;
-        let stored_customer = match customer_id {
-            Some(cid) => match customer::Entity::find_by_id(cid).one(&txn).await? {
-                Some(c) => Some(self.reveal_customer(&txn, c).await?),
-                None => None,
-            },
-            None => None,
-        };
         let facts = ComplaintFacts::from_rows(&stored, stored_customer.as_ref(), Status::Received);
         let computed = self.compliance.deadlines(valid.region, facts, &[]).await;
 
@@ -228,7 +219,10 @@ impl Complaints {
 
         tracing::info!(complaint_id = id, reference = %reference, "complaint filed");
         Ok(Filed {
-            complaint: self.present_filed(id, caller).await?,
+            // The filer sees what they sent; the answer is not a read to audit.
+            complaint: self
+                .present_revealed(stored, stored_customer, caller, false)
+                .await?,
             tracking_token: Some(token),
             replayed: false,
         })
@@ -429,7 +423,7 @@ impl Complaints {
         new: PlainCustomer,
         institution: &str,
         now: DateTime<Utc>,
-    ) -> Result<i64, ServiceError> {
+    ) -> Result<customer::Model, ServiceError> {
         let index = new
             .number
             .as_deref()
@@ -442,17 +436,17 @@ impl Complaints {
                 .one(txn)
                 .await?;
             if let Some(existing) = existing {
-                return Ok(existing.id);
+                return self.reveal_customer(txn, existing).await;
             }
         }
         use super::personal::{EMAIL, NAME, NUMBER, PHONE};
         let key = self.create_data_key(txn).await?;
-        let seal = |column: &str, v: Option<String>| v.map(|v| key.encrypt(column, &v));
+        let seal = |column: &str, v: &Option<String>| v.as_ref().map(|v| key.encrypt(column, v));
         let model = customer::ActiveModel {
-            customer_number: Set(seal(NUMBER, new.number)),
-            name: Set(seal(NAME, new.name)),
-            email: Set(seal(EMAIL, new.email)),
-            phone: Set(seal(PHONE, new.phone)),
+            customer_number: Set(seal(NUMBER, &new.number)),
+            name: Set(seal(NAME, &new.name)),
+            email: Set(seal(EMAIL, &new.email)),
+            phone: Set(seal(PHONE, &new.phone)),
             created_at: Set(now),
             institution: Set(institution.to_owned()),
             number_index: Set(index),
@@ -460,10 +454,14 @@ impl Complaints {
             erased_at: Set(None),
             ..Default::default()
         };
-        Ok(customer::Entity::insert(model)
-            .exec(txn)
-            .await?
-            .last_insert_id)
+        let mut stored = customer::Entity::insert(model)
+            .exec_with_returning(txn)
+            .await?;
+        stored.customer_number = new.number;
+        stored.name = new.name;
+        stored.email = new.email;
+        stored.phone = new.phone;
+        Ok(stored)
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ColumnTrait;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TransactionTrait,
 };
 
@@ -271,17 +271,13 @@ impl EventRecord<'_> {
         let stored = complaint_event::Entity::insert(self.into_active())
             .exec_with_returning(db)
             .await?;
-        let (institution, region): (String, String) =
-            complaint::Entity::find_by_id(stored.complaint_id)
-                .select_only()
-                .column(complaint::Column::Institution)
-                .column(complaint::Column::Region)
-                .into_tuple()
-                .one(db)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
-        audit::append(db, event_audit(&stored, &domain_of(&institution, &region))).await?;
-        outbox::domain_events(db, std::slice::from_ref(&stored)).await?;
+        let owners = outbox::owners(db, [stored.complaint_id]).await?;
+        let owner = owners
+            .get(&stored.complaint_id)
+            .ok_or(ServiceError::NotFound)?;
+        let domain = domain_of(&owner.institution, &owner.region);
+        audit::append(db, event_audit(&stored, &domain)).await?;
+        outbox::domain_events_of(db, std::slice::from_ref(&stored), &owners).await?;
         Ok(stored)
     }
 

@@ -59,13 +59,13 @@ pub(crate) async fn enqueue(
 }
 
 /// What an event needs to know about its complaint.
-struct Owner {
-    reference: String,
-    region: String,
-    institution: String,
+pub(crate) struct Owner {
+    pub reference: String,
+    pub region: String,
+    pub institution: String,
 }
 
-async fn owners(
+pub(crate) async fn owners(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, Owner>, DbErr> {
@@ -103,6 +103,15 @@ pub(crate) async fn domain_events(
         return Ok(());
     }
     let owners = owners(db, events.iter().map(|e| e.complaint_id)).await?;
+    domain_events_of(db, events, &owners).await
+}
+
+/// As [`domain_events`], with the complaints' owners already read.
+pub(crate) async fn domain_events_of(
+    db: &impl ConnectionTrait,
+    events: &[complaint_event::Model],
+    owners: &HashMap<i64, Owner>,
+) -> Result<(), DbErr> {
     let rows = events.iter().filter_map(|event| {
         let owner = owners.get(&event.complaint_id)?;
         Some(domain_event(event, owner).into_active(event.at))

@@ -241,7 +241,16 @@ impl Complaints {
             txn.rollback().await?;
             return Err(version_conflict());
         }
+        // How the final response was checked, so the history shows a response that no
+        // rule could check (a region with no compliance plugin installed).
+        let closure_check = closure.as_ref().map(|c| match c {
+            Closure::Complete => "plugin".to_owned(),
+            Closure::Missing(_) => "refused".to_owned(),
+            Closure::Fallback { .. } => format!("fallback:{}", <&str>::from(region)),
+            Closure::Unchecked { reason } => format!("unchecked: {reason}"),
+        });
         let data = json!({
+            "closure_check": closure_check,
             "reason": reason,
             "outcome": request.outcome,
             "response_category": request.response_category,

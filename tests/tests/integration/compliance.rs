@@ -449,6 +449,16 @@ async fn a_closure_check_the_plugin_cannot_answer_uses_the_regions_list(backend:
         .find(|e| e["kind"] == "plugin_failure" && e["data"]["call"] == "check_closure")
         .unwrap_or_else(|| panic!("the fallback check is not recorded: {events}"));
     assert_eq!(checked["data"]["fallback"], "fallback:UK");
+    let resolved = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["to_status"] == "resolved")
+        .unwrap();
+    assert_eq!(
+        resolved["data"]["closure_check"], "fallback:UK",
+        "{resolved}"
+    );
     assert!(
         checked["data"]["error"]
             .as_str()

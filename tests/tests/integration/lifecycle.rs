@@ -57,6 +57,18 @@ async fn the_full_path_is_walked_and_recorded(backend: Backend) {
     assert_eq!(moves.len(), 8);
     assert_eq!(moves[0], ("received", "acknowledged"));
     assert_eq!(moves[7], ("resolved", "closed"));
+    // No compliance plugin runs in this store: the history says the response went out
+    // unchecked, rather than saying nothing.
+    let resolved = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["to_status"] == "resolved")
+        .unwrap();
+    let check = resolved["data"]["closure_check"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(check.starts_with("unchecked: "), "{resolved}");
     store.finish().await;
 }
 
