@@ -227,7 +227,9 @@ fn redress(db: &Path, args: &[&str], port: u16) -> Command {
         .env("REDRESS_DATABASE__URL", sqlite_url(db))
         .env("REDRESS_HTTP__BIND", format!("127.0.0.1:{port}"))
         .env("REDRESS_LOG__FILTER", "warn")
-        .env("REDRESS_AUDIT__KEY_FILE", db.with_extension("audit-key"));
+        .env("REDRESS_AUDIT__KEY_FILE", db.with_extension("audit-key"))
+        .env("REDRESS_SECURITY__KEY_FILE", db.with_extension("keys.json"))
+        .env("REDRESS_PLUGINS__DIR", db.with_extension("plugins"));
     cmd
 }
 

@@ -84,6 +84,10 @@ pub struct Tokens {
     db: DatabaseConnection,
     cache: Arc<Mutex<HashMap<[u8; 32], Remembered>>>,
     ttl: Duration,
+    /// Each argon2 check takes its memory cost (19 MiB by default): without a bound, the
+    /// first burst of requests of a busy client (or a flood of forged tokens) would run as
+    /// many at once, and the process's peak memory with them.
+    checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl Tokens {
@@ -92,6 +96,9 @@ impl Tokens {
             db,
             cache: Arc::new(Mutex::new(HashMap::new())),
             ttl: Duration::from_secs(cache_secs.min(60)),
+            checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            )),
         }
     }
 
@@ -213,15 +220,22 @@ impl Tokens {
     /// The store failed.
     pub async fn authenticate(&self, token: &str) -> Result<Option<String>, ServiceError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let now = Instant::now();
-        if let Some(r) = self.lock().get(&key)
-            && r.until > now
-        {
-            return Ok(Some(r.subject.clone()));
+        if let Some(subject) = self.remembered(&key) {
+            return Ok(Some(subject));
         }
         let Some((id, secret)) = parse(token) else {
             return Ok(None);
         };
+        let _check = self
+            .checks
+            .acquire()
+            .await
+            .map_err(|_| internal("token checks stopped"))?;
+        // Requests that waited for a check of this same token find it remembered now.
+        if let Some(subject) = self.remembered(&key) {
+            return Ok(Some(subject));
+        }
+        let now = Instant::now();
         let Some(row) = api_token::Entity::find_by_id(id.to_owned())
             .one(&self.db)
             .await?
@@ -262,6 +276,13 @@ impl Tokens {
             },
         );
         Ok(Some(row.subject))
+    }
+
+    fn remembered(&self, key: &[u8; 32]) -> Option<String> {
+        self.lock()
+            .get(key)
+            .filter(|r| r.until > Instant::now())
+            .map(|r| r.subject.clone())
     }
 
     /// Forgets every remembered token, so the next request of each is checked against the

@@ -122,6 +122,11 @@ impl Compliance {
             return fallback(None);
         };
         let code: &'static str = region.into();
+        if host.compliance_for(code).is_none() {
+            // No plugin serves the region: answered here, without a trip to a blocking thread
+            // while the caller holds the database's write turn.
+            return fallback(None);
+        }
         let events = view::clock_events(clock);
         let answer = tokio::task::spawn_blocking(move || {
             let view = facts.into_view(code);

@@ -130,6 +130,12 @@ impl Complaints {
         self
     }
 
+    /// The gate SQLite writers of this process queue at (None on PostgreSQL), for the
+    /// background writers (the outbox relay) that do not go through this service.
+    pub fn write_gate(&self) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        self.write_gate.clone()
+    }
+
     /// Waits for this process's turn to write, on SQLite.
     async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.write_gate {

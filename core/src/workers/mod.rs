@@ -42,7 +42,8 @@ impl Runtime {
             outbox,
             &replica,
             complaints.outbox_signal(),
-        );
+        )
+        .with_write_gate(complaints.write_gate());
         let handles = vec![
             tokio::spawn(async move {
                 // The streams and consumers exist before anyone needs them; until NATS

@@ -57,6 +57,9 @@ pub struct Relay {
     lease: Lease,
     signal: Arc<Notify>,
     last_purge: Instant,
+    /// SQLite's one writer at a time: the relay queues with the API's writers instead of
+    /// meeting them in the database's busy handler, whose sleeps stall both.
+    gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Relay {
@@ -80,6 +83,22 @@ impl Relay {
             lease,
             signal,
             last_purge: Instant::now(),
+            gate: None,
+        }
+    }
+
+    /// The same relay taking `gate` (see [`crate::service::Complaints::write_gate`])
+    /// around each of its writes.
+    #[must_use]
+    pub fn with_write_gate(mut self, gate: Option<Arc<tokio::sync::Mutex<()>>>) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.gate {
+            Some(gate) => Some(Arc::clone(gate).lock_owned().await),
+            None => None,
         }
     }
 
@@ -126,11 +145,15 @@ impl Relay {
     /// # Errors
     /// The store or the bus failed; the rows not marked sent are tried again.
     pub async fn round(&mut self) -> Result<Round, RelayError> {
-        if !self.lease.hold().await? {
-            return Ok(Round::NotLeader);
+        {
+            let _turn = self.write_turn().await;
+            if !self.lease.hold().await? {
+                return Ok(Round::NotLeader);
+            }
         }
         if self.last_purge.elapsed() >= PURGE_EVERY {
             self.last_purge = Instant::now();
+            let _turn = self.write_turn().await;
             outbox::Entity::delete_many()
                 .filter(outbox::Column::SentAt.lt(Utc::now() - KEEP_SENT))
                 .exec(&self.db)
@@ -152,6 +175,7 @@ impl Relay {
             Err((n, _)) => *n,
         };
         if stored > 0 {
+            let _turn = self.write_turn().await;
             outbox::Entity::update_many()
                 .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
                 .filter(outbox::Column::Id.is_in(rows[..stored].iter().map(|r| r.id)))
