@@ -99,8 +99,7 @@ pub async fn record_change(
     name: &str,
     details: serde_json::Value,
 ) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     crate::audit::append(
         &txn,
         crate::audit::Entry::new(actor, action, format!("plugin:{name}")).details(details),

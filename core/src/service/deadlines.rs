@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::view::status_of;
-use super::{Caller, Complaints, EventRecord, Scope, version_conflict};
+use super::{Caller, Complaints, EventRecord, Scope, try_again, version_conflict};
 use crate::compliance::{ComplaintFacts, Computed};
 use crate::domain::Status;
 use crate::domain::clock::{self, ClockChange, ClockEntry, ClockError};
@@ -178,6 +178,25 @@ impl Complaints {
         change: ClockChange,
         caller: &Caller,
     ) -> Result<Vec<DeadlineView>, ServiceError> {
+        // A clock change carries no expected version: one that loses a race to another
+        // change of the complaint is checked again against the fresh row.
+        let mut attempt = 0;
+        loop {
+            match self.record_clock_once(key, &change, caller).await {
+                Ok(id) => return self.deadlines(&id.to_string(), &caller.scope).await,
+                Err(e) if try_again(&e, None, &mut attempt) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One attempt at [`Complaints::record_clock`]: the complaint's id once it is recorded.
+    async fn record_clock_once(
+        &self,
+        key: &str,
+        change: &ClockChange,
+        caller: &Caller,
+    ) -> Result<i64, ServiceError> {
         let actor = &caller.actor;
         let row = self.find(key, &caller.scope).await?;
         let status = status_of(&row);
@@ -188,7 +207,7 @@ impl Complaints {
             });
         }
         let mut history = clock_history(&self.db, row.id).await?;
-        clock::check(&history, &change).map_err(|e| match e {
+        clock::check(&history, change).map_err(|e| match e {
             ClockError::ExtensionOutOfRange => {
                 ServiceError::invalid("days", "out_of_range", e.to_string())
             }
@@ -207,15 +226,15 @@ impl Complaints {
         let computed = self.compliance.deadlines(region, facts, &history).await;
 
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         bump_version(&txn, &row, now).await?;
-        clock_event(row.id, &change, &actor.0, now)
+        clock_event(row.id, change, &actor.0, now)
             .insert(&txn)
             .await?;
         store_deadlines(&txn, row.id, &computed, status, now, &actor.0, false).await?;
         txn.commit().await?;
         drop(turn);
-        self.deadlines(&row.id.to_string(), &caller.scope).await
+        Ok(row.id)
     }
 
     /// The facts a compliance plugin sees about a stored complaint.

@@ -1,14 +1,16 @@
 //! Moving a complaint through its lifecycle.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::deadlines::{clock_event, clock_history, mark_met, store_deadlines};
 use super::view::{ComplaintView, status_of};
-use super::{Caller, Complaints, EventRecord, find_complaint, validate, version_conflict};
+use super::{
+    Caller, Complaints, EventRecord, find_complaint, try_again, validate, version_conflict,
+};
 use crate::compliance::{Closure, ResponseFacts};
 use crate::domain::clock::{self, ClockChange, ClockEntry, PauseReason};
 use crate::domain::lifecycle::{self, is_reopen};
@@ -47,18 +49,38 @@ const REASON_MAX: usize = 2_000;
 const MESSAGE_MAX: usize = 10_000;
 
 impl Complaints {
-    /// Moves a complaint to another state and records the move.
+    /// Moves a complaint to another state and records the move. Without
+    /// `expected_version` a move that loses a race to another writer is checked again
+    /// against the fresh row: made if the lifecycle still allows it, refused as a
+    /// transition error if not.
     ///
     /// # Errors
     /// [`ServiceError::Transition`] with the allowed states when the lifecycle refuses;
     /// [`ServiceError::Invalid`] for a missing outcome or merge target;
-    /// [`ServiceError::Conflict`] when the complaint changed meanwhile.
+    /// [`ServiceError::Conflict`] when the complaint is no longer at `expected_version`.
     pub async fn transition(
         &self,
         key: &str,
         request: TransitionRequest,
         caller: &Caller,
     ) -> Result<ComplaintView, ServiceError> {
+        let mut attempt = 0;
+        loop {
+            match self.transition_once(key, &request, caller).await {
+                Ok(id) => return self.view(&id.to_string(), caller).await,
+                Err(e) if try_again(&e, request.expected_version, &mut attempt) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One attempt at [`Complaints::transition`]: the complaint's id once it has moved.
+    async fn transition_once(
+        &self,
+        key: &str,
+        request: &TransitionRequest,
+        caller: &Caller,
+    ) -> Result<i64, ServiceError> {
         let actor = &caller.actor;
         let current = self.find(key, &caller.scope).await?;
         if let Some(expected) = request.expected_version
@@ -236,7 +258,7 @@ impl Complaints {
 
         let message = self.seal_body(&self.db, &current, message).await?;
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         if update.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;
             return Err(version_conflict());
@@ -254,7 +276,7 @@ impl Complaints {
             "reason": reason,
             "outcome": request.outcome,
             "response_category": request.response_category,
-            "redress_paid": request.redress_paid,
+            "redress_paid": &request.redress_paid,
             "merged_into_id": merged_into,
             "reopen": is_reopen(from, to),
         });
@@ -325,7 +347,7 @@ impl Complaints {
             to = to.as_str(),
             "complaint moved"
         );
-        self.view(&current.id.to_string(), caller).await
+        Ok(current.id)
     }
 
     async fn merge_target(

@@ -9,6 +9,7 @@ mod bad_bodies;
 mod bad_input;
 mod bus;
 mod compliance;
+mod concurrency;
 mod control;
 mod filing;
 mod guest;
