@@ -23,6 +23,7 @@ mod lifecycle_refusals;
 mod listing;
 mod logs;
 mod personal;
+mod plugin_versions;
 mod tasks;
 mod traces;
 mod tracking;
