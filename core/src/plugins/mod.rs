@@ -43,7 +43,7 @@ pub struct PluginSummary {
     /// Whether calls go to it now.
     pub serving: bool,
     /// Call counters since this process opened the plugins.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub metrics: Option<PluginMetrics>,
 }
 

@@ -15,7 +15,7 @@ use super::view::status_of;
 use super::{Caller, Complaints, EventRecord, Scope, try_again, version_conflict};
 use crate::compliance::{ComplaintFacts, Computed};
 use crate::domain::Status;
-use crate::domain::clock::{self, ClockChange, ClockEntry, ClockError};
+use crate::domain::clock::{self, ClockChange, ClockEntry, ClockError, PauseReason};
 use crate::domain::deadline::{self, DeadlineKind};
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_deadline, complaint_event, customer};
@@ -59,6 +59,96 @@ pub struct DueFilter {
     pub before: Option<DateTime<Utc>>,
     /// At most this many, soonest first (1 to 500; default 100).
     pub limit: Option<u64>,
+}
+
+/// A clock change as the API takes it, e.g. `{"change": "extended", "days": 15,
+/// "notice_given": true}`. Flat rather than a tagged enum so that each field is read and
+/// refused by its own name: a field the change does not take, a missing one, a number out
+/// of range.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRequest {
+    pub change: ClockChangeKind,
+    /// Why the clock stops; required with `paused`.
+    pub reason: Option<PauseReason>,
+    /// How many days the handling period grows by, 1 to 60; required with `extended`.
+    pub days: Option<i64>,
+    /// Whether the customer was told of the extension; required with `extended`.
+    pub notice_given: Option<bool>,
+}
+
+/// Which change a [`ClockRequest`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockChangeKind {
+    Paused,
+    Resumed,
+    Extended,
+    NewFacts,
+}
+
+impl ClockRequest {
+    /// The change, once every field it needs is there and none it does not take is.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming the field.
+    pub fn into_change(self) -> Result<ClockChange, ServiceError> {
+        let name = match self.change {
+            ClockChangeKind::Paused => "paused",
+            ClockChangeKind::Resumed => "resumed",
+            ClockChangeKind::Extended => "extended",
+            ClockChangeKind::NewFacts => "new_facts",
+        };
+        let required = |field: &str| {
+            ServiceError::invalid(
+                field,
+                "required",
+                format!("{field} is required with {name}"),
+            )
+        };
+        let takes: &[&str] = match self.change {
+            ClockChangeKind::Paused => &["reason"],
+            ClockChangeKind::Extended => &["days", "notice_given"],
+            ClockChangeKind::Resumed | ClockChangeKind::NewFacts => &[],
+        };
+        for (field, given) in [
+            ("reason", self.reason.is_some()),
+            ("days", self.days.is_some()),
+            ("notice_given", self.notice_given.is_some()),
+        ] {
+            if given && !takes.contains(&field) {
+                return Err(ServiceError::invalid(
+                    field,
+                    "not_applicable",
+                    format!("{field} is not given with {name}"),
+                ));
+            }
+        }
+        Ok(match self.change {
+            ClockChangeKind::Paused => ClockChange::Paused {
+                reason: self.reason.ok_or_else(|| required("reason"))?,
+            },
+            ClockChangeKind::Resumed => ClockChange::Resumed,
+            ClockChangeKind::NewFacts => ClockChange::NewFacts,
+            ClockChangeKind::Extended => {
+                let days = self.days.ok_or_else(|| required("days"))?;
+                let days = u32::try_from(days)
+                    .ok()
+                    .filter(|d| (1..=60).contains(d))
+                    .ok_or_else(|| {
+                        ServiceError::invalid(
+                            "days",
+                            "out_of_range",
+                            ClockError::ExtensionOutOfRange.to_string(),
+                        )
+                    })?;
+                ClockChange::Extended {
+                    days,
+                    notice_given: self.notice_given.ok_or_else(|| required("notice_given"))?,
+                }
+            }
+        })
+    }
 }
 
 const DUE_LIMIT_DEFAULT: u64 = 100;

@@ -280,7 +280,7 @@ impl Complaints {
         let amount = input
             .amount_disputed
             .as_ref()
-            .map(|m| validate::money("amount_disputed.amount", m))
+            .map(|m| validate::money("amount_disputed", m))
             .transpose()?;
         if input.tags.len() > TAGS_MAX {
             return Err(ServiceError::invalid(

@@ -30,7 +30,7 @@ use crate::domain::{Reference, TransitionContext};
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_event};
 
-pub use deadlines::{DeadlineView, DueDeadline, DueFilter};
+pub use deadlines::{ClockChangeKind, ClockRequest, DeadlineView, DueDeadline, DueFilter};
 pub use escalation::{EscalationFilter, EscalationView};
 pub use events::{EventPage, EventsQuery, NewNote};
 pub use filing::{Filed, NewComplaint, NewCustomer};

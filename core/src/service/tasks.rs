@@ -53,7 +53,7 @@ pub struct NewTask {
 pub struct TaskAnswer {
     pub answer: String,
     /// Structured findings from the department's system, kept as given.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub data: Option<Value>,
     /// The `version` last read; the answer is refused if the task changed since.
     pub expected_version: Option<i32>,
@@ -100,7 +100,7 @@ pub struct TaskView {
     pub due_at: DateTime<Utc>,
     pub state: TaskState,
     pub answer: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub answer_data: Option<Value>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,

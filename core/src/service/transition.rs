@@ -11,7 +11,8 @@ use super::view::{ComplaintView, status_of};
 use super::{
     Caller, Complaints, EventRecord, find_complaint, try_again, validate, version_conflict,
 };
-use crate::compliance::{Closure, ResponseFacts};
+use crate::compliance::{Closure, ELEMENT_CODES, ResponseFacts, is_element_code};
+use crate::domain::Money;
 use crate::domain::clock::{self, ClockChange, ClockEntry, PauseReason};
 use crate::domain::lifecycle::{self, is_reopen};
 use crate::domain::money::MoneyInput;
@@ -125,8 +126,9 @@ impl Complaints {
         let redress = request
             .redress_paid
             .as_ref()
-            .map(|m| validate::money("redress_paid.amount", m))
+            .map(|m| validate::money("redress_paid", m))
             .transpose()?;
+        relief_matches_category(request.response_category, redress.as_ref())?;
         let merged_into = match (to, request.merged_into.as_deref()) {
             (Status::Merged, None) => {
                 return Err(ServiceError::invalid(
@@ -397,6 +399,40 @@ fn strip_nulls(mut value: serde_json::Value) -> Option<serde_json::Value> {
     (!map.is_empty()).then_some(value)
 }
 
+/// What the CFPB response category says about money paid. "Closed with monetary relief"
+/// records that the company paid the consumer, so the amount must be there and above zero
+/// (the CFPB's Company Portal Manual asks for it with that category); "Closed without
+/// relief", a category of older data, records that nothing was paid, so a payment
+/// contradicts it. The other categories say nothing about money and take either.
+fn relief_matches_category(
+    category: Option<ResponseCategory>,
+    redress: Option<&Money>,
+) -> Result<(), ServiceError> {
+    match (category, redress) {
+        (Some(ResponseCategory::ClosedWithMonetaryRelief), None) => Err(ServiceError::invalid(
+            "redress_paid",
+            "required",
+            "Closed with monetary relief needs the amount paid, in redress_paid",
+        )),
+        (Some(ResponseCategory::ClosedWithMonetaryRelief), Some(paid)) if paid.minor_units <= 0 => {
+            Err(ServiceError::invalid(
+                "redress_paid.amount",
+                "invalid_amount",
+                "Closed with monetary relief needs an amount above zero",
+            ))
+        }
+        (Some(ResponseCategory::ClosedWithoutRelief), Some(paid)) if paid.minor_units > 0 => {
+            Err(ServiceError::invalid(
+                "redress_paid",
+                "not_applicable",
+                "Closed without relief records that nothing was paid; choose Closed with \
+                 monetary relief or leave redress_paid out",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 const ELEMENTS_MAX: usize = 64;
 
 /// The element codes of a final response, checked for shape; given only when resolving.
@@ -419,7 +455,19 @@ fn final_response_elements(given: &[String], resolving: bool) -> Result<Vec<Stri
         .iter()
         .enumerate()
         .map(|(i, code)| {
-            validate::required_text(&format!("final_response_elements[{i}]"), code, 64)
+            let field = format!("final_response_elements[{i}]");
+            let code = validate::required_text(&field, code, 64)?;
+            if !is_element_code(&code) {
+                return Err(ServiceError::invalid(
+                    field,
+                    "unknown_element",
+                    format!(
+                        "not a final-response element code; the codes are {}",
+                        ELEMENT_CODES.join(", ")
+                    ),
+                ));
+            }
+            Ok(code)
         })
         .collect()
 }

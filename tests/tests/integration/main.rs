@@ -11,6 +11,7 @@ mod bus;
 mod compliance;
 mod concurrency;
 mod control;
+mod error_rules;
 mod filing;
 mod guest;
 mod history;
