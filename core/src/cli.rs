@@ -784,7 +784,7 @@ async fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::
             let info = &installed.info;
             let done = match installed.outcome {
                 InstallOutcome::Stored => "installed",
-                InstallOutcome::Reactivated => "already stored; made active",
+                InstallOutcome::Reactivated => "stored already; made active again:",
                 InstallOutcome::Unchanged => {
                     println!(
                         "{} {} is installed and active already; nothing changed",
@@ -805,7 +805,7 @@ async fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::
             )
             .await?;
             println!(
-                "{done}: {} {} for {}",
+                "{done} {} {} for {}",
                 info.name,
                 info.version,
                 info.regions.join(", ")

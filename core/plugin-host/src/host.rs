@@ -33,9 +33,9 @@ use crate::signing::TrustedKeys;
 pub enum InstallOutcome {
     /// The version was new: stored, and made the active one.
     Stored,
-    /// The version was stored already with this very component and manifest; it is
-    /// active again, or its settings (enabled, personal data) changed. Nothing was
-    /// stored.
+    /// The version was stored already with this very component and these settings; it
+    /// is active again, or its state (enabled, personal data) or its manifest's signature
+    /// changed. No other version content was stored.
     Reactivated,
     /// The version was stored and active already, with the same settings: nothing
     /// changed.
@@ -268,17 +268,29 @@ impl PluginHost {
         registry.refresh()?;
         self.check_regions(&registry, &manifest)?;
         // Compared as parsed manifests: the same settings written with other spacing or
-        // comments are the same version.
-        let stored_before = match registry.read_manifest(&name, &version)? {
+        // comments are the same version. A signature is not part of what the version is
+        // (it attests the digest, name and version, checked above): signing a version
+        // already stored unsigned, or signing it again, keeps the version and stores the
+        // new manifest with it.
+        let unsigned = |m: &Manifest| Manifest {
+            signature: None,
+            ..m.clone()
+        };
+        let (stored_before, resigned) = match registry.read_manifest(&name, &version)? {
             Some(existing) => {
-                if Manifest::parse(&existing).ok().as_ref() != Some(&manifest) {
+                let existing = Manifest::parse(&existing).ok();
+                if existing.as_ref().map(unsigned) != Some(unsigned(&manifest)) {
                     return Err(HostError::VersionConflict { name, version });
                 }
-                true
+                let resigned = existing.is_some_and(|e| e.signature != manifest.signature);
+                if resigned {
+                    registry.write_version(&name, &version, wasm, manifest_toml)?;
+                }
+                (true, resigned)
             }
             None => {
                 registry.write_version(&name, &version, wasm, manifest_toml)?;
-                false
+                (false, false)
             }
         };
         let next = PluginState {
@@ -294,7 +306,11 @@ impl PluginHost {
             .by_name
             .get(&name)
             .is_some_and(|p| p.version == manifest.version);
-        if stored_before && serving && registry.state().plugins.get(&name) == Some(&next) {
+        if stored_before
+            && !resigned
+            && serving
+            && registry.state().plugins.get(&name) == Some(&next)
+        {
             let info = info_of(&registry, &self.active.load(), &name, &next);
             return Ok(Installed {
                 info,
