@@ -525,14 +525,16 @@ fn personal_data_reaches_only_approved_plugins_that_ask() {
         narrative: "charged twice".into(),
     });
     let asks = "capabilities = [\"personal-data\"]\n";
-    for (extra, approve, expected) in [
-        (asks, true, "personal-data=present"),
-        (asks, false, "personal-data=absent"),
-        ("", true, "personal-data=absent"),
+    // The operator's approval may change on the same version; what the manifest asks for
+    // may not (a version is stored once), so the plugin that stops asking is 1.1.0.
+    for (version, extra, approve, expected) in [
+        ("1.0.0", asks, true, "personal-data=present"),
+        ("1.0.0", asks, false, "personal-data=absent"),
+        ("1.1.0", "", true, "personal-data=absent"),
     ] {
         host.install(
             &wasm,
-            &manifest("good", "1.0.0", &["XG"], &wasm, extra),
+            &manifest("good", version, &["XG"], &wasm, extra),
             approve,
         )
         .unwrap();
