@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use redress_plugin_host::InstallOutcome;
 
 use crate::api::{self, AppState};
 use crate::audit;
@@ -779,16 +780,32 @@ async fn plugin_command(settings: &Settings, command: PluginCommand) -> anyhow::
             manifest,
             approve_personal_data,
         } => {
-            let info = host.install_files(&wasm, &manifest, approve_personal_data)?;
+            let installed = host.install_files(&wasm, &manifest, approve_personal_data)?;
+            let info = &installed.info;
+            let done = match installed.outcome {
+                InstallOutcome::Stored => "installed",
+                InstallOutcome::Reactivated => "stored already; made active again:",
+                InstallOutcome::Unchanged => {
+                    println!(
+                        "{} {} is installed and active already; nothing changed",
+                        info.name, info.version
+                    );
+                    return Ok(false);
+                }
+            };
             record_plugin_change(
                 settings,
                 "plugin.install",
                 &info.name,
-                serde_json::json!({"version": info.version.to_string(), "personal_data": approve_personal_data}),
+                serde_json::json!({
+                    "version": info.version.to_string(),
+                    "personal_data": approve_personal_data,
+                    "stored": installed.outcome == InstallOutcome::Stored,
+                }),
             )
             .await?;
             println!(
-                "installed {} {} for {}",
+                "{done} {} {} for {}",
                 info.name,
                 info.version,
                 info.regions.join(", ")

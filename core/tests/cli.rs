@@ -188,6 +188,37 @@ fn a_scaffolded_plugin_builds_tests_seals_and_installs() {
         String::from_utf8_lossy(&install.stderr)
     );
     assert!(String::from_utf8_lossy(&install.stdout).contains("installed acme-rules 0.1.0 for UK"));
+    let install_again = || {
+        redress(
+            &db,
+            &[
+                "plugin",
+                "install",
+                wasm.to_str().unwrap(),
+                "--manifest",
+                manifest.to_str().unwrap(),
+            ],
+        )
+    };
+    // The same again changes nothing; the same version with another region list is
+    // refused, and the region stays served as it was.
+    let again = install_again();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
+    let sealed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        sealed.replace(r#"regions = ["UK"]"#, r#"regions = ["UK", "HK"]"#),
+    )
+    .unwrap();
+    let changed = install_again();
+    assert!(!changed.status.success());
+    assert!(
+        String::from_utf8_lossy(&changed.stderr).contains("new version in plugin.toml"),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    std::fs::write(&manifest, sealed).unwrap();
 
     let list = redress(&db, &["plugin", "list", "--json"]);
     let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON list");

@@ -113,10 +113,10 @@ pub enum HostError {
         /// Wasmtime's explanation.
         reason: String,
     },
-    /// That version is installed already with other bytes.
+    /// That version is installed already with another component or manifest.
     #[error(
-        "version {version} of plugin {name} is already installed with a different component: \
-         bump the version in plugin.toml"
+        "version {version} of plugin {name} is already installed with a different component \
+         or manifest: give the changed plugin a new version in plugin.toml"
     )]
     VersionConflict {
         /// Plugin name.

@@ -28,6 +28,29 @@ use crate::sandbox::{
 };
 use crate::signing::TrustedKeys;
 
+/// What an install did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallOutcome {
+    /// The version was new: stored, and made the active one.
+    Stored,
+    /// The version was stored already with this very component and these settings; it
+    /// is active again, or its state (enabled, personal data) or its manifest's signature
+    /// changed. No other version content was stored.
+    Reactivated,
+    /// The version was stored and active already, with the same settings: nothing
+    /// changed.
+    Unchanged,
+}
+
+/// A plugin after an install, and what the install did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    /// The plugin as it now stands.
+    pub info: PluginInfo,
+    /// Whether anything was stored or changed.
+    pub outcome: InstallOutcome,
+}
+
 /// What `list` reports about one installed plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginInfo {
@@ -184,12 +207,30 @@ impl PluginHost {
     ///
     /// When the host trusts publisher keys, the manifest must carry a valid
     /// signature by one of them. Every refusal is counted in the metrics.
+    ///
+    /// A version is stored once: the same name and version again with another
+    /// component or another manifest (other regions, config, capabilities) is
+    /// refused with [`HostError::VersionConflict`], since it would silently change
+    /// what serves a region under a version number already seen. The very same
+    /// component and manifest again store nothing; see [`install_version`](Self::install_version).
     pub fn install(
         &self,
         wasm: &[u8],
         manifest_toml: &str,
         approve_personal_data: bool,
     ) -> Result<PluginInfo, HostError> {
+        self.install_version(wasm, manifest_toml, approve_personal_data)
+            .map(|installed| installed.info)
+    }
+
+    /// [`install`](Self::install), saying whether the version was new, stored already
+    /// (and made active again), or stored and active already with the same settings.
+    pub fn install_version(
+        &self,
+        wasm: &[u8],
+        manifest_toml: &str,
+        approve_personal_data: bool,
+    ) -> Result<Installed, HostError> {
         let result = self.install_checked(wasm, manifest_toml, approve_personal_data);
         if let Err(err) = &result {
             self.metrics.record_refusal(err);
@@ -203,7 +244,7 @@ impl PluginHost {
         wasm: &[u8],
         manifest_toml: &str,
         approve_personal_data: bool,
-    ) -> Result<PluginInfo, HostError> {
+    ) -> Result<Installed, HostError> {
         let manifest = Manifest::parse(manifest_toml)?;
         if !wit_compatible(&HOST_WIT_VERSION, &manifest.wit) {
             return Err(HostError::WitIncompatible {
@@ -226,28 +267,58 @@ impl PluginHost {
         let mut registry = lock(&self.registry);
         registry.refresh()?;
         self.check_regions(&registry, &manifest)?;
-        match registry.read_manifest(&name, &version)? {
+        // Compared as parsed manifests: the same settings written with other spacing or
+        // comments are the same version. A signature is not part of what the version is
+        // (it attests the digest, name and version, checked above): signing a version
+        // already stored unsigned, or signing it again, keeps the version and stores the
+        // new manifest with it.
+        let unsigned = |m: &Manifest| Manifest {
+            signature: None,
+            ..m.clone()
+        };
+        let (stored_before, resigned) = match registry.read_manifest(&name, &version)? {
             Some(existing) => {
-                let same = Manifest::parse(&existing).is_ok_and(|m| m.sha256 == manifest.sha256);
-                if !same {
+                let existing = Manifest::parse(&existing).ok();
+                if existing.as_ref().map(unsigned) != Some(unsigned(&manifest)) {
                     return Err(HostError::VersionConflict { name, version });
                 }
-                // Same component: rewrite the manifest in case config changed.
-                registry.write_version(&name, &version, wasm, manifest_toml)?;
+                let resigned = existing.is_some_and(|e| e.signature != manifest.signature);
+                if resigned {
+                    registry.write_version(&name, &version, wasm, manifest_toml)?;
+                }
+                (true, resigned)
             }
-            None => registry.write_version(&name, &version, wasm, manifest_toml)?,
+            None => {
+                registry.write_version(&name, &version, wasm, manifest_toml)?;
+                (false, false)
+            }
+        };
+        let next = PluginState {
+            active_version: version.clone(),
+            enabled: true,
+            quarantined: None,
+            personal_data_approved: approve_personal_data,
+            consecutive_failures: 0,
+        };
+        let serving = self
+            .active
+            .load()
+            .by_name
+            .get(&name)
+            .is_some_and(|p| p.version == manifest.version);
+        if stored_before
+            && !resigned
+            && serving
+            && registry.state().plugins.get(&name) == Some(&next)
+        {
+            let info = info_of(&registry, &self.active.load(), &name, &next);
+            return Ok(Installed {
+                info,
+                outcome: InstallOutcome::Unchanged,
+            });
         }
         registry.update(|state| {
-            state.plugins.insert(
-                name.clone(),
-                PluginState {
-                    active_version: version.clone(),
-                    enabled: true,
-                    quarantined: None,
-                    personal_data_approved: approve_personal_data,
-                    consecutive_failures: 0,
-                },
-            );
+            state.plugins.insert(name.clone(), next);
             Ok(())
         })?;
         lock(&self.compiled).insert((name.clone(), manifest.version.clone()), compiled);
@@ -258,23 +329,33 @@ impl PluginHost {
             kind = %manifest.kind,
             regions = ?manifest.regions,
             personal_data = approve_personal_data && manifest.requests(Capability::PersonalData),
+            stored = !stored_before,
             "plugin installed and active"
         );
         drop(registry);
-        self.info(&name).ok_or(HostError::UnknownPlugin(name))
+        let info = self.info(&name).ok_or(HostError::UnknownPlugin(name))?;
+        Ok(Installed {
+            info,
+            outcome: if stored_before {
+                InstallOutcome::Reactivated
+            } else {
+                InstallOutcome::Stored
+            },
+        })
     }
 
-    /// [`install`](Self::install) from files: the `.wasm` and its `plugin.toml`.
+    /// [`install_version`](Self::install_version) from files: the `.wasm` and its
+    /// `plugin.toml`.
     pub fn install_files(
         &self,
         wasm: &Path,
         manifest: &Path,
         approve_personal_data: bool,
-    ) -> Result<PluginInfo, HostError> {
+    ) -> Result<Installed, HostError> {
         let bytes = std::fs::read(wasm).map_err(|e| HostError::io("cannot read", wasm, e))?;
         let text = std::fs::read_to_string(manifest)
             .map_err(|e| HostError::io("cannot read", manifest, e))?;
-        self.install(&bytes, &text, approve_personal_data)
+        self.install_version(&bytes, &text, approve_personal_data)
     }
 
     /// Every installed plugin, by name.

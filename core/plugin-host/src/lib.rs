@@ -32,7 +32,7 @@ pub use compliance::{
     RetentionAnchor, RetentionPeriod,
 };
 pub use error::{CallError, HostError, ManifestError};
-pub use host::{Answered, ColdStart, PluginHost, PluginInfo};
+pub use host::{Answered, ColdStart, InstallOutcome, Installed, PluginHost, PluginInfo};
 pub use manifest::{Capability, Manifest, ManifestSignature, PluginKind};
 pub use metrics::{FailureCounts, MetricsSnapshot, PROMETHEUS_CONTENT_TYPE, PluginMetrics};
 pub use sandbox::{HOST_WIT_VERSION, SandboxLimits};

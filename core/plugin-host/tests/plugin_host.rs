@@ -12,7 +12,8 @@ use sha2::Digest;
 
 use compliance_uk_fca::UkFca;
 use redress_plugin_host::{
-    CallError, DeadlineKind, FinalResponse, HostError, Outcome, PersonalData, PluginHost,
+    CallError, DeadlineKind, FinalResponse, HostError, InstallOutcome, Outcome, PersonalData,
+    PluginHost,
 };
 use redress_sdk::CompliancePlugin;
 use redress_sdk::testing::{TestHost, local_ms};
@@ -373,6 +374,75 @@ fn a_region_has_one_plugin_and_a_version_one_component() {
 }
 
 #[test]
+fn a_version_is_stored_once_and_the_same_upload_again_changes_nothing() {
+    let dir = plugins_dir();
+    let host = open(dir.path());
+    let wasm = wasm::fixture("good");
+    let first = manifest("good", "1.0.0", &["XG"], &wasm, "");
+    let installed = host.install_version(&wasm, &first, false).unwrap();
+    assert_eq!(installed.outcome, InstallOutcome::Stored);
+
+    // Same component, same version, another manifest: each is refused, and what serves
+    // the region stays as it was.
+    for (what, text) in [
+        (
+            "regions",
+            manifest("good", "1.0.0", &["XG", "XH"], &wasm, ""),
+        ),
+        (
+            "config",
+            manifest(
+                "good",
+                "1.0.0",
+                &["XG"],
+                &wasm,
+                "[config]\nack-days = \"7\"\n",
+            ),
+        ),
+        (
+            "capabilities",
+            manifest(
+                "good",
+                "1.0.0",
+                &["XG"],
+                &wasm,
+                "capabilities = [\"personal-data\"]\n",
+            ),
+        ),
+    ] {
+        let err = host.install_version(&wasm, &text, false).unwrap_err();
+        assert!(
+            matches!(err, HostError::VersionConflict { .. }),
+            "{what}: {err}"
+        );
+    }
+    let stored = std::fs::read_to_string(dir.path().join("good/1.0.0/plugin.toml")).unwrap();
+    assert_eq!(stored, first);
+    assert_eq!(host.info("good").unwrap().regions, ["XG"]);
+    assert!(host.compliance_for("XH").is_none());
+
+    // The very same upload, even spaced differently: nothing to do.
+    let again = host
+        .install_version(&wasm, &first.replace(" = ", "="), false)
+        .unwrap();
+    assert_eq!(again.outcome, InstallOutcome::Unchanged);
+    assert_eq!(again.info.version.to_string(), "1.0.0");
+
+    // A new version is the way to change it; the old one stays stored and can be made
+    // active again by installing it again.
+    let next = manifest("good", "1.1.0", &["XG", "XH"], &wasm, "");
+    assert_eq!(
+        host.install_version(&wasm, &next, false).unwrap().outcome,
+        InstallOutcome::Stored
+    );
+    assert_eq!(host.compliance_for("XH").unwrap().1.to_string(), "1.1.0");
+    let back = host.install_version(&wasm, &first, false).unwrap();
+    assert_eq!(back.outcome, InstallOutcome::Reactivated);
+    assert_eq!(back.info.version.to_string(), "1.0.0");
+    assert!(host.compliance_for("XH").is_none());
+}
+
+#[test]
 fn config_reaches_the_plugin() {
     let dir = plugins_dir();
     let host = open(dir.path());
@@ -455,14 +525,16 @@ fn personal_data_reaches_only_approved_plugins_that_ask() {
         narrative: "charged twice".into(),
     });
     let asks = "capabilities = [\"personal-data\"]\n";
-    for (extra, approve, expected) in [
-        (asks, true, "personal-data=present"),
-        (asks, false, "personal-data=absent"),
-        ("", true, "personal-data=absent"),
+    // The operator's approval may change on the same version; what the manifest asks for
+    // may not (a version is stored once), so the plugin that stops asking is 1.1.0.
+    for (version, extra, approve, expected) in [
+        ("1.0.0", asks, true, "personal-data=present"),
+        ("1.0.0", asks, false, "personal-data=absent"),
+        ("1.1.0", "", true, "personal-data=absent"),
     ] {
         host.install(
             &wasm,
-            &manifest("good", "1.0.0", &["XG"], &wasm, extra),
+            &manifest("good", version, &["XG"], &wasm, extra),
             approve,
         )
         .unwrap();

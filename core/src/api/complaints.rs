@@ -91,42 +91,47 @@ pub async fn list(
 #[utoipa::path(
     get, path = "/v1/reports/counts", tag = "reports",
     params(("by" = CountBy, Query, description = "The column to count by"), ListFilter),
-    responses((status = 200, body = Vec<CountRow>), (status = 400, body = ErrorBody))
+    responses((status = 200, body = Vec<CountRow>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn counts(
     state: Data<AppState>,
     auth: Authorized,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let mut by = None;
-    let mut rest = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
-        if k == "by" {
-            by = Some(v.parse::<CountBy>().map_err(|_| {
-                ApiError::bad_request(
-                    "invalid_parameter",
-                    format!(
-                        "by must be one of {}",
-                        <CountBy as strum::VariantNames>::VARIANTS.join(", ")
-                    ),
-                    Some("by".into()),
-                )
-            })?);
-        } else {
-            rest.append_pair(&k, &v);
+    let known: Vec<&str> = std::iter::once("by")
+        .chain(body::fields_of::<ListFilter>().iter().copied())
+        .collect();
+    let (by, rest): (Vec<_>, Vec<_>) = body::query_pairs(req.query_string(), &known)?
+        .into_iter()
+        .partition(|(name, _)| name == "by");
+    let by = match by.as_slice() {
+        [] => {
+            return Err(unprocessable("required", "by is required", "by"));
         }
-    }
-    let by = by.ok_or_else(|| {
-        ApiError::bad_request("invalid_parameter", "by is required", Some("by".into()))
-    })?;
-    let rest = rest.finish();
-    let filter: ListFilter = body::query_str(&rest)?;
-    if filter.cursor.is_some() || filter.limit.is_some() {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            "counts take no cursor or limit",
-            Some("cursor".into()),
-        ));
+        [(_, value)] => value.parse::<CountBy>().map_err(|_| {
+            unprocessable(
+                "invalid_value",
+                &format!(
+                    "by must be one of {}",
+                    <CountBy as strum::VariantNames>::VARIANTS.join(", ")
+                ),
+                "by",
+            )
+        })?,
+        _ => return Err(unprocessable("duplicate_field", "by is given twice", "by")),
+    };
+    let filter: ListFilter = body::from_pairs(&rest)?;
+    for (given, name) in [
+        (filter.cursor.is_some(), "cursor"),
+        (filter.limit.is_some(), "limit"),
+    ] {
+        if given {
+            return Err(unprocessable(
+                "not_applicable",
+                &format!("counts take no {name}: they cover every match at once"),
+                name,
+            ));
+        }
     }
     Ok(HttpResponse::Ok().json(
         state
@@ -134,6 +139,15 @@ pub async fn counts(
             .count(by, &filter, &auth.caller.scope)
             .await?,
     ))
+}
+
+fn unprocessable(code: &str, message: &str, field: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        message,
+        Some(field.to_owned()),
+    )
 }
 
 /// One complaint, by internal id or public reference.

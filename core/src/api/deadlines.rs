@@ -8,8 +8,7 @@ use super::AppState;
 use super::access::Authorized;
 use super::body;
 use super::error::{ApiError, ErrorBody};
-use crate::domain::clock::ClockChange;
-use crate::service::{DeadlineView, DueDeadline, DueFilter};
+use crate::service::{ClockRequest, DeadlineView, DueDeadline, DueFilter};
 
 /// The complaint's deadlines, soonest first, with the rule and source of each.
 #[utoipa::path(
@@ -29,7 +28,7 @@ pub async fn of_complaint(
 /// answer is the recomputed deadlines. Moving to `waiting_on_customer` and back pauses
 /// and resumes the clock by itself.
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/clock", tag = "deadlines", request_body = ClockChange,
+    post, path = "/v1/complaints/{id}/clock", tag = "deadlines", request_body = ClockRequest,
     params(("id" = String, Path, description = "Internal id or reference")),
     responses(
         (status = 200, body = Vec<DeadlineView>), (status = 404, body = ErrorBody),
@@ -44,7 +43,8 @@ pub async fn record_clock(
     id: Path<String>,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let change: ClockChange = body::json(&req, &raw)?;
+    let request: ClockRequest = body::json(&req, &raw)?;
+    let change = request.into_change().map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(
         state
             .complaints

@@ -10,7 +10,7 @@ use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use redress_plugin_host::{HostError, PluginHost};
+use redress_plugin_host::{HostError, InstallOutcome, PluginHost};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -72,7 +72,13 @@ fn host_error(e: HostError) -> ApiError {
             e.to_string(),
             Some("component".into()),
         ),
-        HostError::VersionConflict { .. } | HostError::RegionTaken { .. } => {
+        HostError::VersionConflict { .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "plugin_version_exists",
+            e.to_string(),
+            Some("manifest".into()),
+        ),
+        HostError::RegionTaken { .. } => {
             ApiError::new(StatusCode::CONFLICT, "plugin_conflict", e.to_string(), None)
         }
         HostError::Io { .. } | HostError::CorruptState { .. } | HostError::Engine(_) => {
@@ -114,11 +120,15 @@ pub async fn list(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
 }
 
 /// Install a plugin version. The host checks the digest, the WIT version, the imports and
-/// the exports; a refusal says which and what to do.
+/// the exports; a refusal says which and what to do. A version is stored once: the same
+/// name and version with another component or manifest answers 409
+/// `plugin_version_exists`; the very same upload again stores nothing and answers 200.
 #[utoipa::path(
     post, path = "/v1/admin/plugins", tag = "admin", request_body = PluginUpload,
     responses(
-        (status = 201, body = PluginSummary), (status = 409, body = ErrorBody),
+        (status = 201, body = PluginSummary, description = "A new version, now active"),
+        (status = 200, body = PluginSummary, description = "This very version was stored already; it is the active one"),
+        (status = 409, body = ErrorBody, description = "`plugin_version_exists`: the version is stored with another component or manifest; `plugin_conflict`: another plugin serves a region"),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)
     )
 )]
@@ -150,18 +160,29 @@ pub async fn install(
     let host = host(&state)?;
     let installer = host.clone();
     let approve = upload.approve_personal_data;
-    let info = blocking(move || installer.install(&wasm, &upload.manifest, approve)).await?;
+    let installed =
+        blocking(move || installer.install_version(&wasm, &upload.manifest, approve)).await?;
+    let info = installed.info;
+    if installed.outcome == InstallOutcome::Unchanged {
+        return Ok(HttpResponse::Ok().json(PluginSummary::new(info, None)));
+    }
+    let stored = installed.outcome == InstallOutcome::Stored;
     record(
         &state,
         &auth,
         "plugin.install",
         &info.name,
-        serde_json::json!({"version": info.version.to_string(), "personal_data": approve}),
+        serde_json::json!({"version": info.version.to_string(), "personal_data": approve, "stored": stored}),
     )
     .await?;
-    tracing::info!(plugin = %info.name, version = %info.version, "plugin installed over the admin API");
+    tracing::info!(plugin = %info.name, version = %info.version, stored, "plugin installed over the admin API");
     announce(&state).await;
-    Ok(HttpResponse::Created().json(PluginSummary::new(info, None)))
+    let mut res = if stored {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(res.json(PluginSummary::new(info, None)))
 }
 
 /// Plugin metrics in the Prometheus text format (version 0.0.4), for a scraper: per

@@ -6,6 +6,7 @@
 //! [`Computed::failure`] or [`Closure::Fallback`] so the service layer can write it on
 //! the complaint's history in the same transaction as the change that asked.
 
+mod elements;
 mod fallback;
 mod view;
 
@@ -19,6 +20,7 @@ use crate::domain::clock::ClockEntry;
 use crate::domain::deadline::{self, Deadline};
 use crate::domain::{Outcome, Region, ResponseCategory};
 
+pub use elements::{ELEMENT_CODES, is_element_code};
 pub use view::ComplaintFacts;
 
 /// Deadlines for a complaint and where they came from.

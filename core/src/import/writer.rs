@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -100,7 +99,7 @@ impl<'a> Batch<'a> {
             return Ok(());
         }
 
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(self.db).await?;
         let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
         for (_, row) in &rows {
             *per_year.entry(row.received_at.year()).or_default() += 1;

@@ -43,7 +43,7 @@ pub struct PluginSummary {
     /// Whether calls go to it now.
     pub serving: bool,
     /// Call counters since this process opened the plugins.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub metrics: Option<PluginMetrics>,
 }
 
@@ -99,8 +99,7 @@ pub async fn record_change(
     name: &str,
     details: serde_json::Value,
 ) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     crate::audit::append(
         &txn,
         crate::audit::Entry::new(actor, action, format!("plugin:{name}")).details(details),

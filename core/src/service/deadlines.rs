@@ -5,17 +5,17 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::view::status_of;
-use super::{Caller, Complaints, EventRecord, Scope, version_conflict};
+use super::{Caller, Complaints, EventRecord, Scope, try_again, version_conflict};
 use crate::compliance::{ComplaintFacts, Computed};
 use crate::domain::Status;
-use crate::domain::clock::{self, ClockChange, ClockEntry, ClockError};
+use crate::domain::clock::{self, ClockChange, ClockEntry, ClockError, PauseReason};
 use crate::domain::deadline::{self, DeadlineKind};
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_deadline, complaint_event, customer};
@@ -59,6 +59,96 @@ pub struct DueFilter {
     pub before: Option<DateTime<Utc>>,
     /// At most this many, soonest first (1 to 500; default 100).
     pub limit: Option<u64>,
+}
+
+/// A clock change as the API takes it, e.g. `{"change": "extended", "days": 15,
+/// "notice_given": true}`. Flat rather than a tagged enum so that each field is read and
+/// refused by its own name: a field the change does not take, a missing one, a number out
+/// of range.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRequest {
+    pub change: ClockChangeKind,
+    /// Why the clock stops; required with `paused`.
+    pub reason: Option<PauseReason>,
+    /// How many days the handling period grows by, 1 to 60; required with `extended`.
+    pub days: Option<i64>,
+    /// Whether the customer was told of the extension; required with `extended`.
+    pub notice_given: Option<bool>,
+}
+
+/// Which change a [`ClockRequest`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockChangeKind {
+    Paused,
+    Resumed,
+    Extended,
+    NewFacts,
+}
+
+impl ClockRequest {
+    /// The change, once every field it needs is there and none it does not take is.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming the field.
+    pub fn into_change(self) -> Result<ClockChange, ServiceError> {
+        let name = match self.change {
+            ClockChangeKind::Paused => "paused",
+            ClockChangeKind::Resumed => "resumed",
+            ClockChangeKind::Extended => "extended",
+            ClockChangeKind::NewFacts => "new_facts",
+        };
+        let required = |field: &str| {
+            ServiceError::invalid(
+                field,
+                "required",
+                format!("{field} is required with {name}"),
+            )
+        };
+        let takes: &[&str] = match self.change {
+            ClockChangeKind::Paused => &["reason"],
+            ClockChangeKind::Extended => &["days", "notice_given"],
+            ClockChangeKind::Resumed | ClockChangeKind::NewFacts => &[],
+        };
+        for (field, given) in [
+            ("reason", self.reason.is_some()),
+            ("days", self.days.is_some()),
+            ("notice_given", self.notice_given.is_some()),
+        ] {
+            if given && !takes.contains(&field) {
+                return Err(ServiceError::invalid(
+                    field,
+                    "not_applicable",
+                    format!("{field} is not given with {name}"),
+                ));
+            }
+        }
+        Ok(match self.change {
+            ClockChangeKind::Paused => ClockChange::Paused {
+                reason: self.reason.ok_or_else(|| required("reason"))?,
+            },
+            ClockChangeKind::Resumed => ClockChange::Resumed,
+            ClockChangeKind::NewFacts => ClockChange::NewFacts,
+            ClockChangeKind::Extended => {
+                let days = self.days.ok_or_else(|| required("days"))?;
+                let days = u32::try_from(days)
+                    .ok()
+                    .filter(|d| (1..=60).contains(d))
+                    .ok_or_else(|| {
+                        ServiceError::invalid(
+                            "days",
+                            "out_of_range",
+                            ClockError::ExtensionOutOfRange.to_string(),
+                        )
+                    })?;
+                ClockChange::Extended {
+                    days,
+                    notice_given: self.notice_given.ok_or_else(|| required("notice_given"))?,
+                }
+            }
+        })
+    }
 }
 
 const DUE_LIMIT_DEFAULT: u64 = 100;
@@ -178,6 +268,25 @@ impl Complaints {
         change: ClockChange,
         caller: &Caller,
     ) -> Result<Vec<DeadlineView>, ServiceError> {
+        // A clock change carries no expected version: one that loses a race to another
+        // change of the complaint is checked again against the fresh row.
+        let mut attempt = 0;
+        loop {
+            match self.record_clock_once(key, &change, caller).await {
+                Ok(id) => return self.deadlines(&id.to_string(), &caller.scope).await,
+                Err(e) if try_again(&e, None, &mut attempt) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One attempt at [`Complaints::record_clock`]: the complaint's id once it is recorded.
+    async fn record_clock_once(
+        &self,
+        key: &str,
+        change: &ClockChange,
+        caller: &Caller,
+    ) -> Result<i64, ServiceError> {
         let actor = &caller.actor;
         let row = self.find(key, &caller.scope).await?;
         let status = status_of(&row);
@@ -188,7 +297,7 @@ impl Complaints {
             });
         }
         let mut history = clock_history(&self.db, row.id).await?;
-        clock::check(&history, &change).map_err(|e| match e {
+        clock::check(&history, change).map_err(|e| match e {
             ClockError::ExtensionOutOfRange => {
                 ServiceError::invalid("days", "out_of_range", e.to_string())
             }
@@ -207,15 +316,15 @@ impl Complaints {
         let computed = self.compliance.deadlines(region, facts, &history).await;
 
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         bump_version(&txn, &row, now).await?;
-        clock_event(row.id, &change, &actor.0, now)
+        clock_event(row.id, change, &actor.0, now)
             .insert(&txn)
             .await?;
         store_deadlines(&txn, row.id, &computed, status, now, &actor.0, false).await?;
         txn.commit().await?;
         drop(turn);
-        self.deadlines(&row.id.to_string(), &caller.scope).await
+        Ok(row.id)
     }
 
     /// The facts a compliance plugin sees about a stored complaint.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -95,7 +95,7 @@ impl Complaints {
                 .and_then(|d| d.supervisor_queue.clone())
                 .unwrap_or_else(|| self.tasks.supervisor_queue.clone());
             let _turn = self.write_turn().await;
-            let txn = self.db.begin().await?;
+            let txn = self.begin_write().await?;
             let claimed = task::Entity::update_many()
                 .col_expr(
                     task::Column::State,
@@ -167,7 +167,7 @@ impl Complaints {
         let now = self.now();
         let attempts = i32::try_from(deliveries).unwrap_or(i32::MAX);
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let marked = task::Entity::update_many()
             .col_expr(task::Column::DeadLetteredAt, Expr::value(now))
             .col_expr(task::Column::Attempts, Expr::value(attempts))
@@ -279,7 +279,7 @@ impl Complaints {
             .map_err(|_| missing())?;
         let now = self.now();
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let done = escalation::Entity::update_many()
             .col_expr(escalation::Column::AcknowledgedAt, Expr::value(now))
             .col_expr(

@@ -1,6 +1,6 @@
 //! Reading one complaint, its history, and adding notes to it.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -170,7 +170,7 @@ impl Complaints {
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
         let sealed = self.seal_body(&self.db, &row, Some(body.clone())).await?;
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let mut inserted = EventRecord {
             complaint_id: row.id,
             kind: "note",

@@ -5,9 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -134,7 +132,7 @@ impl Complaints {
             .transpose()?;
 
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         // The counter update comes first: it takes the write lock, so the idempotency lookup
         // below sees every earlier filing with the same key.
         let reference = next_references(&txn, valid.received_at.year(), 1).await?;
@@ -282,7 +280,7 @@ impl Complaints {
         let amount = input
             .amount_disputed
             .as_ref()
-            .map(|m| validate::money("amount_disputed.amount", m))
+            .map(|m| validate::money("amount_disputed", m))
             .transpose()?;
         if input.tags.len() > TAGS_MAX {
             return Err(ServiceError::invalid(

@@ -21,10 +21,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ColumnTrait;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::audit;
 use crate::compliance::Compliance;
@@ -33,7 +30,7 @@ use crate::domain::{Reference, TransitionContext};
 use crate::error::ServiceError;
 use crate::store::entity::{complaint, complaint_event};
 
-pub use deadlines::{DeadlineView, DueDeadline, DueFilter};
+pub use deadlines::{ClockChangeKind, ClockRequest, DeadlineView, DueDeadline, DueFilter};
 pub use escalation::{EscalationFilter, EscalationView};
 pub use events::{EventPage, EventsQuery, NewNote};
 pub use filing::{Filed, NewComplaint, NewCustomer};
@@ -136,6 +133,14 @@ impl Complaints {
         self.write_gate.clone()
     }
 
+    /// Begins a transaction that writes: see [`crate::store::begin_write`]. Every use case
+    /// that changes something starts its transaction here, so none can fail because a
+    /// writer outside this service (the relay, a lease, another replica) committed
+    /// between its first read and its first write.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        crate::store::begin_write(&self.db).await
+    }
+
     /// Waits for this process's turn to write, on SQLite.
     async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.write_gate {
@@ -204,7 +209,7 @@ impl Complaints {
         what: &'static str,
     ) -> Result<(), ServiceError> {
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         audit::append(
             &txn,
             audit::Entry::new(&caller.actor.0, "pii.read", format!("complaint:{}", row.id))
@@ -215,6 +220,33 @@ impl Complaints {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// How many times a change that asked for no optimistic check is tried in all when others
+/// keep changing the complaint first. Each lost attempt means another change went in, so
+/// a handful of simultaneous writers all get through well within it.
+const CHANGE_ATTEMPTS: u32 = 10;
+
+/// Whether a change that failed with `err` is tried again on a fresh read of the complaint.
+/// Only a [`version_conflict`] the caller did not ask for qualifies: without
+/// `expected_version` the caller asked to change whatever is current, so losing a race to
+/// another writer is no reason to refuse. With it, the conflict is the answer they asked for.
+pub(crate) fn try_again(
+    err: &ServiceError,
+    expected_version: Option<i32>,
+    attempt: &mut u32,
+) -> bool {
+    let again = expected_version.is_none()
+        && matches!(err, ServiceError::Conflict { code, .. } if *code == "version_conflict")
+        && *attempt + 1 < CHANGE_ATTEMPTS;
+    if again {
+        *attempt += 1;
+        tracing::debug!(
+            attempt = *attempt,
+            "complaint changed meanwhile; applying the change to the fresh row"
+        );
+    }
+    again
 }
 
 /// Someone changed the complaint between our read and our write.

@@ -31,14 +31,20 @@ pub struct ListFilter {
     pub company: Option<String>,
     pub region: Option<Region>,
     pub assignee: Option<String>,
-    /// First day received (UTC), inclusive; 1970-01-01 to 9999-12-31.
-    pub received_from: Option<NaiveDate>,
-    /// Last day received (UTC), inclusive; 1970-01-01 to 9999-12-31.
-    pub received_to: Option<NaiveDate>,
+    /// First day received (UTC), inclusive, as YYYY-MM-DD; 1970-01-01 to 9999-12-31.
+    /// Read as text so that a well-formed day outside that range (`10000-01-01`) is told
+    /// apart from one that is not a day at all.
+    #[param(value_type = Option<String>, format = Date)]
+    pub received_from: Option<String>,
+    /// Last day received (UTC), inclusive, as YYYY-MM-DD; 1970-01-01 to 9999-12-31.
+    #[param(value_type = Option<String>, format = Date)]
+    pub received_to: Option<String>,
     /// Only open complaints past their due date (true) or not past it (false).
     pub overdue: Option<bool>,
     /// Words to find in the narrative, all of them (English stemming: "charged" finds
-    /// "charges"). Matched on keyed tokens of the words, never on the stored text.
+    /// "charges"). Matched on keyed tokens of the words, never on the stored text. A `q`
+    /// that holds no word (blank, or only punctuation) is refused: it would match
+    /// everything, which is not what a search asks for.
     pub q: Option<String>,
     /// Page size, 1 to 500; 50 when absent.
     pub limit: Option<u64>,
@@ -219,11 +225,13 @@ impl Complaints {
         }
         let from = f
             .received_from
-            .map(|d| validate::day_in_range("received_from", d))
+            .as_deref()
+            .map(|d| validate::day("received_from", d))
             .transpose()?;
         let to = f
             .received_to
-            .map(|d| validate::day_in_range("received_to", d))
+            .as_deref()
+            .map(|d| validate::day("received_to", d))
             .transpose()?;
         if let (Some(from), Some(to)) = (from, to)
             && from > to
@@ -259,9 +267,9 @@ impl Complaints {
                 )
             };
         }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(q) = f.q.as_deref() {
             validate::parameter_text("q", q, QUERY_MAX)?;
-            select = select.filter(self.narrative_matches(q)?);
+            select = select.filter(self.narrative_matches(q.trim())?);
         }
         Ok(select)
     }

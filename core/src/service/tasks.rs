@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -53,7 +53,7 @@ pub struct NewTask {
 pub struct TaskAnswer {
     pub answer: String,
     /// Structured findings from the department's system, kept as given.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub data: Option<Value>,
     /// The `version` last read; the answer is refused if the task changed since.
     pub expected_version: Option<i32>,
@@ -100,7 +100,7 @@ pub struct TaskView {
     pub due_at: DateTime<Utc>,
     pub state: TaskState,
     pub answer: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub answer_data: Option<Value>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -218,7 +218,7 @@ impl Complaints {
         };
 
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let current = lock_complaint(&txn, found.id).await?;
         let status = status_of(&current);
         if !status.is_open() {
@@ -336,7 +336,7 @@ impl Complaints {
         state_of(&current.state).claim().map_err(task_conflict)?;
         let now = self.now();
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let claimed = task::Entity::update_many()
             .col_expr(
                 task::Column::State,
@@ -419,7 +419,7 @@ impl Complaints {
         let current = find_task(&self.db, id).await?;
         let now = self.now();
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let owner = lock_complaint(&txn, current.complaint_id).await?;
         let mut update = task::Entity::update_many()
             .col_expr(
@@ -498,7 +498,7 @@ impl Complaints {
         state_of(&current.state).cancel().map_err(task_conflict)?;
         let now = self.now();
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let owner = lock_complaint(&txn, current.complaint_id).await?;
         let cancelled = task::Entity::update_many()
             .col_expr(

@@ -1,15 +1,18 @@
 //! Moving a complaint through its lifecycle.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::deadlines::{clock_event, clock_history, mark_met, store_deadlines};
 use super::view::{ComplaintView, status_of};
-use super::{Caller, Complaints, EventRecord, find_complaint, validate, version_conflict};
-use crate::compliance::{Closure, ResponseFacts};
+use super::{
+    Caller, Complaints, EventRecord, find_complaint, try_again, validate, version_conflict,
+};
+use crate::compliance::{Closure, ELEMENT_CODES, ResponseFacts, is_element_code};
+use crate::domain::Money;
 use crate::domain::clock::{self, ClockChange, ClockEntry, PauseReason};
 use crate::domain::lifecycle::{self, is_reopen};
 use crate::domain::money::MoneyInput;
@@ -47,18 +50,38 @@ const REASON_MAX: usize = 2_000;
 const MESSAGE_MAX: usize = 10_000;
 
 impl Complaints {
-    /// Moves a complaint to another state and records the move.
+    /// Moves a complaint to another state and records the move. Without
+    /// `expected_version` a move that loses a race to another writer is checked again
+    /// against the fresh row: made if the lifecycle still allows it, refused as a
+    /// transition error if not.
     ///
     /// # Errors
     /// [`ServiceError::Transition`] with the allowed states when the lifecycle refuses;
     /// [`ServiceError::Invalid`] for a missing outcome or merge target;
-    /// [`ServiceError::Conflict`] when the complaint changed meanwhile.
+    /// [`ServiceError::Conflict`] when the complaint is no longer at `expected_version`.
     pub async fn transition(
         &self,
         key: &str,
         request: TransitionRequest,
         caller: &Caller,
     ) -> Result<ComplaintView, ServiceError> {
+        let mut attempt = 0;
+        loop {
+            match self.transition_once(key, &request, caller).await {
+                Ok(id) => return self.view(&id.to_string(), caller).await,
+                Err(e) if try_again(&e, request.expected_version, &mut attempt) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One attempt at [`Complaints::transition`]: the complaint's id once it has moved.
+    async fn transition_once(
+        &self,
+        key: &str,
+        request: &TransitionRequest,
+        caller: &Caller,
+    ) -> Result<i64, ServiceError> {
         let actor = &caller.actor;
         let current = self.find(key, &caller.scope).await?;
         if let Some(expected) = request.expected_version
@@ -103,8 +126,9 @@ impl Complaints {
         let redress = request
             .redress_paid
             .as_ref()
-            .map(|m| validate::money("redress_paid.amount", m))
+            .map(|m| validate::money("redress_paid", m))
             .transpose()?;
+        relief_matches_category(request.response_category, redress.as_ref())?;
         let merged_into = match (to, request.merged_into.as_deref()) {
             (Status::Merged, None) => {
                 return Err(ServiceError::invalid(
@@ -236,7 +260,7 @@ impl Complaints {
 
         let message = self.seal_body(&self.db, &current, message).await?;
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         if update.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;
             return Err(version_conflict());
@@ -254,7 +278,7 @@ impl Complaints {
             "reason": reason,
             "outcome": request.outcome,
             "response_category": request.response_category,
-            "redress_paid": request.redress_paid,
+            "redress_paid": &request.redress_paid,
             "merged_into_id": merged_into,
             "reopen": is_reopen(from, to),
         });
@@ -325,7 +349,7 @@ impl Complaints {
             to = to.as_str(),
             "complaint moved"
         );
-        self.view(&current.id.to_string(), caller).await
+        Ok(current.id)
     }
 
     async fn merge_target(
@@ -375,6 +399,40 @@ fn strip_nulls(mut value: serde_json::Value) -> Option<serde_json::Value> {
     (!map.is_empty()).then_some(value)
 }
 
+/// What the CFPB response category says about money paid. "Closed with monetary relief"
+/// records that the company paid the consumer, so the amount must be there and above zero
+/// (the CFPB's Company Portal Manual asks for it with that category); "Closed without
+/// relief", a category of older data, records that nothing was paid, so a payment
+/// contradicts it. The other categories say nothing about money and take either.
+fn relief_matches_category(
+    category: Option<ResponseCategory>,
+    redress: Option<&Money>,
+) -> Result<(), ServiceError> {
+    match (category, redress) {
+        (Some(ResponseCategory::ClosedWithMonetaryRelief), None) => Err(ServiceError::invalid(
+            "redress_paid",
+            "required",
+            "Closed with monetary relief needs the amount paid, in redress_paid",
+        )),
+        (Some(ResponseCategory::ClosedWithMonetaryRelief), Some(paid)) if paid.minor_units <= 0 => {
+            Err(ServiceError::invalid(
+                "redress_paid.amount",
+                "invalid_amount",
+                "Closed with monetary relief needs an amount above zero",
+            ))
+        }
+        (Some(ResponseCategory::ClosedWithoutRelief), Some(paid)) if paid.minor_units > 0 => {
+            Err(ServiceError::invalid(
+                "redress_paid",
+                "not_applicable",
+                "Closed without relief records that nothing was paid; choose Closed with \
+                 monetary relief or leave redress_paid out",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 const ELEMENTS_MAX: usize = 64;
 
 /// The element codes of a final response, checked for shape; given only when resolving.
@@ -397,7 +455,19 @@ fn final_response_elements(given: &[String], resolving: bool) -> Result<Vec<Stri
         .iter()
         .enumerate()
         .map(|(i, code)| {
-            validate::required_text(&format!("final_response_elements[{i}]"), code, 64)
+            let field = format!("final_response_elements[{i}]");
+            let code = validate::required_text(&field, code, 64)?;
+            if !is_element_code(&code) {
+                return Err(ServiceError::invalid(
+                    field,
+                    "unknown_element",
+                    format!(
+                        "not a final-response element code; the codes are {}",
+                        ELEMENT_CODES.join(", ")
+                    ),
+                ));
+            }
+            Ok(code)
         })
         .collect()
 }

@@ -1,14 +1,14 @@
 //! Assigning and re-prioritising a complaint.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use super::filing::NAME_MAX;
 use super::view::ComplaintView;
-use super::{Caller, Complaints, EventRecord, validate, version_conflict};
+use super::{Caller, Complaints, EventRecord, try_again, validate, version_conflict};
 use crate::domain::Priority;
 use crate::error::ServiceError;
 use crate::store::entity::complaint;
@@ -25,17 +25,36 @@ pub struct ComplaintUpdate {
 }
 
 impl Complaints {
-    /// Changes assignee, department or priority and records what changed.
+    /// Changes assignee, department or priority and records what changed. Without
+    /// `expected_version` a change that loses a race to another writer is applied again
+    /// to the fresh row.
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] for an empty update or bad values; [`ServiceError::Conflict`]
-    /// when the complaint changed meanwhile.
+    /// when the complaint is no longer at `expected_version`.
     pub async fn update(
         &self,
         key: &str,
         change: ComplaintUpdate,
         caller: &Caller,
     ) -> Result<ComplaintView, ServiceError> {
+        let mut attempt = 0;
+        loop {
+            match self.update_once(key, &change, caller).await {
+                Ok(id) => return self.view(&id.to_string(), caller).await,
+                Err(e) if try_again(&e, change.expected_version, &mut attempt) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One attempt at [`Complaints::update`]: the complaint's id once the change is in.
+    async fn update_once(
+        &self,
+        key: &str,
+        change: &ComplaintUpdate,
+        caller: &Caller,
+    ) -> Result<i64, ServiceError> {
         let current = self.find(key, &caller.scope).await?;
         if change
             .expected_version
@@ -86,7 +105,7 @@ impl Complaints {
         }
 
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         if update.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;
             return Err(version_conflict());
@@ -107,6 +126,6 @@ impl Complaints {
         txn.commit().await?;
         drop(turn);
         self.outbox_written();
-        self.view(&current.id.to_string(), caller).await
+        Ok(current.id)
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
 use crate::domain::Money;
-use crate::domain::money::MoneyInput;
+use crate::domain::money::{MoneyError, MoneyInput};
 use crate::error::ServiceError;
 
 /// Trims a required text field and checks its length in characters.
@@ -93,6 +93,51 @@ pub fn not_before_first_day(field: &str, at: DateTime<Utc>) -> Result<(), Servic
     Ok(())
 }
 
+/// A day written `YYYY-MM-DD` (chrono's signed, longer years too: `+10000-01-01`), which a
+/// date filter may name from [`FIRST_DAY`] to [`LAST_DAY`]. A well-formed day outside that
+/// range is `out_of_range`, whatever its year's width; text that is no day is
+/// `invalid_value`.
+pub fn day(field: &str, text: &str) -> Result<NaiveDate, ServiceError> {
+    let not_a_day = || {
+        ServiceError::invalid(
+            field,
+            "invalid_value",
+            format!("{field} is not a day written YYYY-MM-DD"),
+        )
+    };
+    let out_of_range = || {
+        ServiceError::invalid(
+            field,
+            "out_of_range",
+            format!("{field} must lie between {FIRST_DAY} and {LAST_DAY}"),
+        )
+    };
+    let digits = |s: &str, width: Option<usize>| {
+        !s.is_empty() && width.is_none_or(|w| s.len() == w) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let mut parts = unsigned.splitn(3, '-');
+    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(not_a_day());
+    };
+    if !(digits(year, None) && digits(month, Some(2)) && digits(day, Some(2))) {
+        return Err(not_a_day());
+    }
+    let (month, day): (u32, u32) = (
+        month.parse().map_err(|_| not_a_day())?,
+        day.parse().map_err(|_| not_a_day())?,
+    );
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(not_a_day());
+    }
+    if text.starts_with('-') || year.trim_start_matches('0').len() > 4 {
+        return Err(out_of_range());
+    }
+    let year: i32 = year.parse().map_err(|_| not_a_day())?;
+    let date = NaiveDate::from_ymd_opt(year, month, day).ok_or_else(not_a_day)?;
+    day_in_range(field, date)
+}
+
 /// A day a date filter may name: from [`FIRST_DAY`] to [`LAST_DAY`].
 pub fn day_in_range(field: &str, day: NaiveDate) -> Result<NaiveDate, ServiceError> {
     if !(FIRST_DAY..=LAST_DAY).contains(&day) {
@@ -105,8 +150,16 @@ pub fn day_in_range(field: &str, day: NaiveDate) -> Result<NaiveDate, ServiceErr
     Ok(day)
 }
 
+/// An amount at `field` (`amount_disputed`): the error names `field.currency` for an unknown
+/// currency and `field.amount` for anything wrong with the number.
 pub fn money(field: &str, input: &MoneyInput) -> Result<Money, ServiceError> {
-    Money::parse(input).map_err(|e| ServiceError::invalid(field, "invalid_amount", e.to_string()))
+    Money::parse(input).map_err(|e| {
+        let part = match e {
+            MoneyError::UnknownCurrency => "currency",
+            MoneyError::Negative | MoneyError::TooPrecise { .. } | MoneyError::TooLarge => "amount",
+        };
+        ServiceError::invalid(format!("{field}.{part}"), "invalid_amount", e.to_string())
+    })
 }
 
 /// An IANA time zone name such as `Europe/London`.
@@ -184,4 +237,47 @@ pub fn institution(field: &str, value: &str) -> Result<String, ServiceError> {
         ));
     }
     Ok(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(result: Result<NaiveDate, ServiceError>) -> &'static str {
+        match result {
+            Ok(_) => "ok",
+            Err(ServiceError::Invalid { code, .. }) => code,
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn days_out_of_range_are_told_from_text_that_is_no_day() {
+        assert_eq!(
+            day("d", "2020-02-29").unwrap(),
+            NaiveDate::from_ymd_opt(2020, 2, 29).unwrap()
+        );
+        assert_eq!(code(day("d", "9999-12-31")), "ok");
+        assert_eq!(code(day("d", "1970-01-01")), "ok");
+        for out in [
+            "10000-01-01",
+            "+10000-01-01",
+            "+262142-12-31",
+            "-5000-01-01",
+            "1969-12-31",
+            "0999-06-30",
+        ] {
+            assert_eq!(code(day("d", out)), "out_of_range", "{out}");
+        }
+        for bad in [
+            "2020-13-01",
+            "2020-02-30",
+            "2020-1-01",
+            "yesterday",
+            "",
+            "2020-01-01T00:00",
+        ] {
+            assert_eq!(code(day("d", bad)), "invalid_value", "{bad}");
+        }
+    }
 }

@@ -110,7 +110,7 @@ pub struct EventView {
     pub actor: String,
     pub public: bool,
     pub body: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub data: Option<serde_json::Value>,
     pub at: DateTime<Utc>,
 }

@@ -6,7 +6,10 @@ pub mod migration;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::config::DatabaseSettings;
@@ -59,6 +62,26 @@ async fn create_schema(url: &str, schema: &str) -> Result<(), DbErr> {
     db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
         .await?;
     db.close().await
+}
+
+/// Starts a transaction that is going to write.
+///
+/// On SQLite it takes the write lock at its start (`BEGIN IMMEDIATE`), waiting for it
+/// like any writer does. A transaction begun the default way takes its snapshot at its
+/// first read and asks for the lock only at its first write; if another connection (the
+/// outbox relay, a lease renewal, another process) committed in between, SQLite refuses
+/// that write at once with `SQLITE_BUSY_SNAPSHOT` (517), without waiting, and the request
+/// would fail for nothing. PostgreSQL ignores the mode: its writers lock rows, not the
+/// database.
+///
+/// # Errors
+/// The database did not answer, or the lock was not free within the busy timeout.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

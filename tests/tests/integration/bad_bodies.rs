@@ -1,5 +1,7 @@
 //! Bad bodies on the calls that change a complaint after filing (transitions, notes, PATCH):
-//! each gets a 4xx naming the field where there is one, and nothing is written.
+//! each gets a 4xx naming the field where there is one, and nothing is written. A body
+//! that cannot be read answers 400; one that reads but breaks a field's rule, 422. An
+//! unknown field is not named (its name is the client's own text), only what is taken.
 
 use actix_web::test::TestRequest;
 use serde_json::json;
@@ -59,14 +61,13 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             None,
         ),
         (
-            // serde reads an enum from a string or an object only: a number there is a
-            // syntax error, still named by field.
+            // Well-formed JSON of the wrong kind: the field's rule is broken, not the syntax.
             "wrong type for an enum",
             "POST",
             moves,
             br#"{"to": 5}"#.to_vec(),
-            400,
-            "invalid_json",
+            422,
+            "invalid_value",
             Some("to"),
         ),
         (
@@ -74,7 +75,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             moves,
             br#"{"to": "acknowledged", "expected_version": "one"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("expected_version"),
         ),
@@ -83,7 +84,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             moves,
             br#"{"to": "acknowledged", "final_response_elements": "all"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("final_response_elements"),
         ),
@@ -92,7 +93,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             moves,
             br#"{"to": "escalated"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("to"),
         ),
@@ -101,7 +102,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             moves,
             br#"{"to": "resolved", "outcome": "maybe"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("outcome"),
         ),
@@ -110,7 +111,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             moves,
             br#"{"to": "resolved", "outcome": "upheld", "response_category": "Sorted"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("response_category"),
         ),
@@ -119,8 +120,8 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             moves,
             b"{}".to_vec(),
-            400,
-            "invalid_value",
+            422,
+            "required",
             Some("to"),
         ),
         (
@@ -129,8 +130,8 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             moves,
             br#"{"to": "resolved", "outcome": "upheld", "redress_paid": {"amount": "5.00"}}"#
                 .to_vec(),
-            400,
-            "invalid_value",
+            422,
+            "required",
             Some("redress_paid.currency"),
         ),
         (
@@ -138,9 +139,9 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             moves,
             br#"{"to": "acknowledged", "colour": "red"}"#.to_vec(),
-            400,
-            "invalid_value",
-            Some("colour"),
+            422,
+            "unknown_field",
+            None,
         ),
         (
             "invalid UTF-8",
@@ -174,7 +175,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             notes,
             br#"{"body": 5}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("body"),
         ),
@@ -183,7 +184,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             notes,
             br#"{"body": "hello", "public": "yes"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("public"),
         ),
@@ -192,8 +193,8 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             notes,
             br#"{"public": true}"#.to_vec(),
-            400,
-            "invalid_value",
+            422,
+            "required",
             Some("body"),
         ),
         (
@@ -201,9 +202,9 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "POST",
             notes,
             br#"{"body": "hello", "pinned": true}"#.to_vec(),
-            400,
-            "invalid_value",
-            Some("pinned"),
+            422,
+            "unknown_field",
+            None,
         ),
         (
             "blank",
@@ -255,7 +256,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "PATCH",
             this,
             br#"{"assignee": 7}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("assignee"),
         ),
@@ -264,7 +265,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "PATCH",
             this,
             br#"{"priority": "high", "expected_version": "1"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("expected_version"),
         ),
@@ -273,7 +274,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "PATCH",
             this,
             br#"{"priority": "urgent!"}"#.to_vec(),
-            400,
+            422,
             "invalid_value",
             Some("priority"),
         ),
@@ -282,9 +283,9 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             "PATCH",
             this,
             br#"{"status": "closed"}"#.to_vec(),
-            400,
-            "invalid_value",
-            Some("status"),
+            422,
+            "unknown_field",
+            None,
         ),
         (
             "nothing to change",

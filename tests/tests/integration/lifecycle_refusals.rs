@@ -138,7 +138,85 @@ async fn an_imported_closed_complaint_cannot_be_reopened_without_its_dates(backe
     store.finish().await;
 }
 
+/// A final response states only codes of the documented list, and the CFPB category
+/// agrees with the money paid: "Closed with monetary relief" means the consumer was paid
+/// (an amount above zero), "Closed without relief" that they were not. Each refusal names
+/// the field and changes nothing.
+async fn a_resolution_must_agree_with_itself(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let app = store.app().await;
+    let mut body = new_complaint();
+    body["region"] = json!("US");
+    body["amount_disputed"] = json!({"amount": "125.50", "currency": "USD"});
+    let (id, _) = file(&app, &body).await;
+    let path = format!("/v1/complaints/{id}/transitions");
+    for step in ["acknowledged", "in_progress"] {
+        let (status, answer) = send(&app, post_json(&path, &move_to(step))).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let resolve = |extra: Value| {
+        let mut body = json!({"to": "resolved", "outcome": "upheld"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        post_json(&path, &body)
+    };
+    let usd = |amount: &str| json!({"amount": amount, "currency": "USD"});
+    let events = store.event_rows().await;
+    for (extra, code, field) in [
+        (
+            json!({"final_response_elements": ["reasons", "fos-referal-rights"]}),
+            "unknown_element",
+            "final_response_elements[1]",
+        ),
+        (
+            json!({"response_category": "Closed with monetary relief"}),
+            "required",
+            "redress_paid",
+        ),
+        (
+            json!({"response_category": "Closed with monetary relief", "redress_paid": usd("0.00")}),
+            "invalid_amount",
+            "redress_paid.amount",
+        ),
+        (
+            json!({"response_category": "Closed without relief", "redress_paid": usd("10.00")}),
+            "not_applicable",
+            "redress_paid",
+        ),
+    ] {
+        let (status, answer) = send(&app, resolve(extra.clone())).await;
+        assert_eq!(
+            (
+                status,
+                answer["error"]["code"].as_str(),
+                answer["error"]["field"].as_str()
+            ),
+            (422, Some(code), Some(field)),
+            "{extra} -> {answer}"
+        );
+    }
+    assert_eq!(store.event_rows().await, events);
+    let (_, still) = send(&app, get(&format!("/v1/complaints/{id}"))).await;
+    assert_eq!(still["status"], "in_progress");
+
+    // Codes compare without regard to case, as the plugins compare them.
+    let (status, answer) = send(
+        &app,
+        resolve(json!({
+            "response_category": "Closed with monetary relief",
+            "redress_paid": usd("25.00"),
+            "final_response_elements": ["Reasons", "redress"],
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["redress_paid"], usd("25.00"));
+    store.finish().await;
+}
+
 crate::on_both_backends!(
     illegal_moves_from_each_state_answer_409_with_the_allowed_states,
     an_imported_closed_complaint_cannot_be_reopened_without_its_dates,
+    a_resolution_must_agree_with_itself,
 );

@@ -1,0 +1,226 @@
+//! Simultaneous requests on one task or complaint. The loser of a race gets the conflict
+//! the API documents, never a storage failure; a change sent without `expected_version`
+//! asked for no optimistic check, so it is applied to the fresh row instead of refused.
+
+use std::cell::Cell;
+
+use futures_util::future::{join, join_all};
+use redress::bus::{Bus, BusConfig};
+use redress::workers::relay::Relay;
+use serde_json::{Value, json};
+
+use crate::support::{
+    Backend, TestStore, file, get, new_complaint, post_json, send, unique_prefix,
+};
+
+/// Files a complaint and moves it to in progress.
+async fn in_progress<S, B>(app: &S) -> i64
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let (id, _) = file(app, &new_complaint()).await;
+    for to in ["acknowledged", "in_progress"] {
+        let (status, body) = send(
+            app,
+            post_json(
+                &format!("/v1/complaints/{id}/transitions"),
+                &json!({"to": to}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    id
+}
+
+/// Status and error code of each answer, sorted, so a race's outcome reads as one value.
+fn outcomes(answers: &[(u16, Value)]) -> Vec<(u16, String)> {
+    let mut seen: Vec<(u16, String)> = answers
+        .iter()
+        .map(|(status, body)| {
+            (
+                *status,
+                body["error"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    seen
+}
+
+/// Eight answers to one task at once while the outbox relay writes beside them, as it does
+/// on a live server (lease renewals, rows marked sent) without waiting for the service's
+/// write turn. One answer wins; the other seven learn the task is answered.
+async fn parallel_answers_to_one_task_leave_one_winner_and_no_storage_failure(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let app = store.app().await;
+    let mut relay = Relay::new(
+        store.complaints.db().clone(),
+        Bus::memory(BusConfig::new(&unique_prefix())),
+        store.settings.outbox.clone(),
+        "relay-beside-the-answers",
+        store.complaints.outbox_signal(),
+    );
+    let mut expected = vec![(200, String::new())];
+    expected.extend(std::iter::repeat_n((409, "task_state".to_owned()), 7));
+    // Several rounds: each answer's window between its first read and its first write is
+    // short, and the race must be given every chance to show.
+    for round in 0..4 {
+        let id = in_progress(&app).await;
+        let (status, task) = send(
+            &app,
+            post_json(
+                &format!("/v1/complaints/{id}/tasks"),
+                &json!({"department": "fraud", "question": "Was the second charge authorised?"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{task}");
+        let path = format!("/v1/tasks/{}/answer", task["id"]);
+        let done = Cell::new(false);
+        let answers = async {
+            let all = join_all((0..8).map(|n| {
+                send(
+                    &app,
+                    post_json(&path, &json!({"answer": format!("answer {n}")})),
+                )
+            }))
+            .await;
+            done.set(true);
+            all
+        };
+        let relaying = async {
+            while !done.get() {
+                relay.round().await.expect("relay round");
+            }
+        };
+        let (answers, ()) = join(answers, relaying).await;
+        assert_eq!(outcomes(&answers), expected, "round {round}: {answers:?}");
+        let (_, complaint) = send(&app, get(&format!("/v1/complaints/{id}"))).await;
+        assert_eq!(complaint["status"], "in_progress", "round {round}");
+    }
+    store.finish().await;
+}
+
+/// Six assignments at once without `expected_version`: all six go in, one after the other,
+/// each recorded. With `expected_version`, the first wins and the rest get 409.
+async fn parallel_updates_without_a_version_all_apply(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let app = store.app().await;
+    let (id, _) = file(&app, &new_complaint()).await;
+    let path = format!("/v1/complaints/{id}");
+    let patch = |body: Value| {
+        actix_web::test::TestRequest::patch()
+            .uri(&path)
+            .set_json(body)
+    };
+    let answers =
+        join_all((0..6).map(|n| send(&app, patch(json!({"assignee": format!("agent-{n}")})))))
+            .await;
+    assert_eq!(
+        outcomes(&answers),
+        vec![(200, String::new()); 6],
+        "{answers:?}"
+    );
+    let (_, complaint) = send(&app, get(&path)).await;
+    assert_eq!(complaint["version"], 7, "{complaint}");
+    let (_, events) = send(&app, get(&format!("{path}/events"))).await;
+    let updates = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "updated")
+        .count();
+    assert_eq!(updates, 6, "{events}");
+
+    let answers = join_all((0..6).map(|n| {
+        send(
+            &app,
+            patch(
+                json!({"priority": if n % 2 == 0 { "high" } else { "low" }, "expected_version": 7}),
+            ),
+        )
+    }))
+    .await;
+    let mut expected = vec![(200, String::new())];
+    expected.extend(std::iter::repeat_n((409, "version_conflict".to_owned()), 5));
+    assert_eq!(outcomes(&answers), expected, "{answers:?}");
+    let (_, complaint) = send(&app, get(&path)).await;
+    assert_eq!(complaint["version"], 8, "{complaint}");
+    store.finish().await;
+}
+
+/// The same move five times at once without `expected_version`: the first is made; the
+/// others, checked again on the fresh row, find it no longer allowed and get the
+/// transition refusal with the states allowed instead, never a version conflict.
+async fn parallel_transitions_are_checked_again_on_the_fresh_row(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let app = store.app().await;
+    let (id, _) = file(&app, &new_complaint()).await;
+    let path = format!("/v1/complaints/{id}/transitions");
+    let answers =
+        join_all((0..5).map(|_| send(&app, post_json(&path, &json!({"to": "acknowledged"})))))
+            .await;
+    let mut expected = vec![(200, String::new())];
+    expected.extend(std::iter::repeat_n(
+        (409, "transition_not_allowed".to_owned()),
+        4,
+    ));
+    assert_eq!(outcomes(&answers), expected, "{answers:?}");
+    for (status, body) in &answers {
+        if *status == 409 {
+            assert_eq!(body["error"]["field"], "to", "{body}");
+            assert!(
+                body["error"]["allowed"]
+                    .as_array()
+                    .is_some_and(|a| a.contains(&json!("in_progress"))),
+                "{body}"
+            );
+        }
+    }
+
+    // Different moves at once from `acknowledged`: each is judged on the row as the
+    // earlier ones left it, so every one that the lifecycle allows at its turn goes in.
+    let answers = join_all([
+        send(&app, post_json(&path, &json!({"to": "in_progress"}))),
+        send(
+            &app,
+            post_json(
+                &format!("/v1/complaints/{id}/clock"),
+                &json!({"change": "new_facts"}),
+            ),
+        ),
+        send(
+            &app,
+            actix_web::test::TestRequest::patch()
+                .uri(&format!("/v1/complaints/{id}"))
+                .set_json(json!({"priority": "high"})),
+        ),
+    ])
+    .await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    let (_, complaint) = send(&app, get(&format!("/v1/complaints/{id}"))).await;
+    assert_eq!(
+        (complaint["status"].as_str(), complaint["priority"].as_str()),
+        (Some("in_progress"), Some("high")),
+        "{complaint}"
+    );
+    store.finish().await;
+}
+
+crate::on_both_backends!(
+    parallel_answers_to_one_task_leave_one_winner_and_no_storage_failure,
+    parallel_updates_without_a_version_all_apply,
+    parallel_transitions_are_checked_again_on_the_fresh_row,
+);
