@@ -83,7 +83,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let filter: ListFilter = body::query(&req)?;
-    Ok(HttpResponse::Ok().json(state.complaints.list(&filter, &auth.caller.scope).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.list(&filter, &auth.caller).await?))
 }
 
 /// Count complaints per product, issue, status, channel, company or region, with the same
@@ -128,12 +128,7 @@ pub async fn counts(
             Some("cursor".into()),
         ));
     }
-    Ok(HttpResponse::Ok().json(
-        state
-            .complaints
-            .count(by, &filter, &auth.caller.scope)
-            .await?,
-    ))
+    Ok(HttpResponse::Ok().json(state.complaints.count(by, &filter, &auth.caller).await?))
 }
 
 /// One complaint, by internal id or public reference.

@@ -234,7 +234,9 @@ impl Complaints {
                 );
         }
 
-        let message = self.seal_body(&self.db, &current, message).await?;
+        let message = self
+            .seal_body(&self.db, &current, message, "public_message")
+            .await?;
         let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if update.exec(&txn).await?.rows_affected != 1 {

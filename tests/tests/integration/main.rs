@@ -22,6 +22,7 @@ mod lifecycle_refusals;
 mod listing;
 mod logs;
 mod personal;
+mod privacy;
 mod tasks;
 mod traces;
 mod tracking;
