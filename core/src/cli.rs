@@ -423,7 +423,7 @@ async fn dept_command(settings: &Settings, command: DeptCommand) -> anyhow::Resu
 }
 
 /// Who the CLI records as actor: the operator at the terminal.
-const CLI_ACTOR: &str = "cli";
+const CLI_ACTOR: &str = crate::service::actors::CLI;
 
 /// Creates the first administrator: a token for `subject` and `g, subject, admin, *`.
 async fn bootstrap(auth: &Auth, subject: &str) -> anyhow::Result<crate::auth::IssuedToken> {
@@ -469,6 +469,12 @@ async fn admin_command(auth: &Auth, command: AdminCommand) -> anyhow::Result<()>
                     ptype: "g".into(),
                     values: vec![subject.clone(), role.to_owned(), domain.to_owned()],
                 });
+            }
+            // Every grant is checked before the token exists, so a refused grant leaves no
+            // token behind.
+            crate::auth::tokens::check_subject(&subject)?;
+            for line in &lines {
+                auth.policy.check_new(line).await?;
             }
             let expires =
                 expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));

@@ -35,6 +35,10 @@ pub enum ServiceError {
     /// Someone else changed the complaint first, or a key was reused for another request.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The complaint's personal data was erased (its data key destroyed): it takes no new
+    /// personal text. `field` names the text refused.
+    #[error("this complaint's personal data was erased; it takes no new {field}")]
+    Erased { field: &'static str },
     /// The final response lacks elements the region's rules require.
     #[error("the final response lacks {}", missing.iter().map(|m| m.code.as_str()).collect::<Vec<_>>().join(", "))]
     Incomplete {

@@ -416,3 +416,47 @@ fn the_first_admin_is_bootstrapped_once_and_audit_verify_names_a_tampered_record
     assert!(!verify.status.success());
     assert!(out.contains("record 40 was altered"), "{out}");
 }
+
+#[test]
+fn admin_commands_refuse_reserved_subjects_and_grants_that_never_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    let reserved = redress(&db, &["admin", "token", "create", "import"]);
+    assert!(!reserved.status.success());
+    assert!(
+        stderr(&reserved).contains("may not be one of"),
+        "{}",
+        stderr(&reserved)
+    );
+
+    // A misspelt role refuses the whole command: no token is left behind.
+    let misspelt = redress(
+        &db,
+        &[
+            "admin",
+            "token",
+            "create",
+            "bob",
+            "--grant",
+            "agnet@default/UK",
+        ],
+    );
+    assert!(!misspelt.status.success());
+    assert!(stderr(&misspelt).contains("agnet"), "{}", stderr(&misspelt));
+    let listed = redress(&db, &["admin", "token", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("bob"));
+
+    let bad_domain = redress(
+        &db,
+        &["admin", "policy", "grant", "bob", "agent", "default/XX"],
+    );
+    assert!(!bad_domain.status.success());
+    let good = redress(
+        &db,
+        &["admin", "policy", "grant", "bob", "agent", "default/UK"],
+    );
+    assert!(good.status.success(), "{}", stderr(&good));
+}

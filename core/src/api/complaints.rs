@@ -75,7 +75,7 @@ pub async fn file(
 /// List complaints, newest received first, a page at a time.
 #[utoipa::path(
     get, path = "/v1/complaints", tag = "complaints", params(ListFilter),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn list(
     state: Data<AppState>,
@@ -83,7 +83,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let filter: ListFilter = body::query(&req)?;
-    Ok(HttpResponse::Ok().json(state.complaints.list(&filter, &auth.caller.scope).await?))
+    Ok(HttpResponse::Ok().json(state.complaints.list(&filter, &auth.caller).await?))
 }
 
 /// Count complaints per product, issue, status, channel, company or region, with the same
@@ -91,7 +91,7 @@ pub async fn list(
 #[utoipa::path(
     get, path = "/v1/reports/counts", tag = "reports",
     params(("by" = CountBy, Query, description = "The column to count by"), ListFilter),
-    responses((status = 200, body = Vec<CountRow>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 200, body = Vec<CountRow>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn counts(
     state: Data<AppState>,
@@ -133,12 +133,7 @@ pub async fn counts(
             ));
         }
     }
-    Ok(HttpResponse::Ok().json(
-        state
-            .complaints
-            .count(by, &filter, &auth.caller.scope)
-            .await?,
-    ))
+    Ok(HttpResponse::Ok().json(state.complaints.count(by, &filter, &auth.caller).await?))
 }
 
 fn unprocessable(code: &str, message: &str, field: &str) -> ApiError {
@@ -208,7 +203,7 @@ pub async fn transition(
 #[utoipa::path(
     post, path = "/v1/complaints/{id}/notes", tag = "complaints", request_body = NewNote,
     params(("id" = String, Path, description = "Internal id or reference")),
-    responses((status = 201, body = EventView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 201, body = EventView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn note(
     state: Data<AppState>,

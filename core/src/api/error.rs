@@ -146,6 +146,12 @@ impl From<ServiceError> for ApiError {
                 };
                 Self::new(status, code, message, field)
             }
+            ServiceError::Erased { field } => Self::new(
+                StatusCode::CONFLICT,
+                "complaint_erased",
+                message,
+                Some(field.to_owned()),
+            ),
             ServiceError::Incomplete { missing } => Self {
                 lists: Some(Box::new(ErrorLists {
                     allowed: None,

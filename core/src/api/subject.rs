@@ -12,7 +12,7 @@ use crate::service::{Erasure, SubjectExport};
 
 fn customer_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse()
-        .map_err(|_| ApiError::from(ServiceError::NotFound))
+        .map_err(|_| ApiError::from(ServiceError::Missing { what: "customer" }))
 }
 
 /// Everything held on a customer, decrypted: their details, complaints, histories and

@@ -14,15 +14,17 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use strum::VariantNames;
 use utoipa::ToSchema;
 
 use super::adapter::SeaOrmAdapter;
 use crate::audit::{self, Entry};
+use crate::domain::Region;
 use crate::error::ServiceError;
 use crate::service::{Domain, Grant, Scope};
 use crate::store::entity::casbin_rule;
@@ -170,6 +172,65 @@ impl PolicyLine {
     }
 }
 
+/// Whether a domain can ever match a complaint: `*`, or an institution as filings name it
+/// (lowercase, as [`crate::service::validate::institution`] requires) with `*` or one of
+/// the regions. `Domain::parse` is looser, so lines stored before this check still load.
+fn applicable_domain(text: &str) -> bool {
+    if text == "*" {
+        return true;
+    }
+    let Some((institution, region)) = text.split_once('/') else {
+        return false;
+    };
+    crate::service::validate::institution("domain", institution).is_ok_and(|v| v == institution)
+        && (region == "*" || region.parse::<Region>().is_ok())
+}
+
+/// Refuses a new line that could never apply: a domain no complaint can be in, or a `g`
+/// line granting a role no `p` line defines (a misspelt role would silently grant nothing).
+/// `p` lines stay free to define new roles.
+async fn check_applicable(
+    db: &impl sea_orm::ConnectionTrait,
+    line: &PolicyLine,
+) -> Result<(), ServiceError> {
+    let domain_at = match line.ptype.as_str() {
+        "p" => Some(1),
+        "g" => Some(2),
+        _ => None,
+    };
+    if let Some(i) = domain_at
+        && !applicable_domain(&line.values[i])
+    {
+        return Err(ServiceError::invalid(
+            format!("values[{i}]"),
+            "invalid_domain",
+            format!(
+                "a domain is *, INSTITUTION/* or INSTITUTION/REGION, the institution 1 to 64 of \
+                 a-z, 0-9 and - and the region one of {}",
+                Region::VARIANTS.join(", ")
+            ),
+        ));
+    }
+    if line.ptype == "g" {
+        let role = &line.values[1];
+        let defined = casbin_rule::Entity::find()
+            .filter(casbin_rule::Column::Ptype.eq("p"))
+            .filter(casbin_rule::Column::V0.eq(role.clone()))
+            .count(db)
+            .await?;
+        if defined == 0 {
+            return Err(ServiceError::invalid(
+                "values[1]",
+                "unknown_role",
+                format!(
+                    "no p line gives the role {role} a permission; define it with p lines first"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 type ScopeKey = (String, String, &'static str, &'static str);
 
 /// The loaded policy and the scopes computed from it, dropped together on reload.
@@ -284,14 +345,26 @@ impl Policy {
             .collect())
     }
 
+    /// Checks a line as [`Policy::add`] would, without adding it: for callers that must
+    /// refuse before doing anything else (issuing a token with grants).
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming the value at fault; the store failed.
+    pub async fn check_new(&self, line: &PolicyLine) -> Result<(), ServiceError> {
+        line.check()?;
+        check_applicable(&self.db, line).await
+    }
+
     /// Adds a line and records it in the audit trail, in one transaction; false when the
     /// line was already there.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] for a malformed line; the store failed.
+    /// [`ServiceError::Invalid`] for a malformed line, a domain no complaint can be in, or a
+    /// `g` line for a role no `p` line defines; the store failed.
     pub async fn add(&self, line: &PolicyLine, actor: &str) -> Result<bool, ServiceError> {
         line.check()?;
         let txn = self.db.begin().await?;
+        check_applicable(&txn, line).await?;
         if find_line(&txn, line).await?.is_some() {
             txn.rollback().await?;
             return Ok(false);
@@ -424,4 +497,28 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn policy_failure(e: &casbin::Error) -> ServiceError {
     tracing::error!(error = %e, "cannot load the access policy");
     ServiceError::Database(sea_orm::DbErr::Custom("access policy unavailable".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::applicable_domain;
+
+    #[test]
+    fn only_domains_a_complaint_can_be_in_apply() {
+        for good in ["*", "default/UK", "acme/*", "acme-bank-2/SG"] {
+            assert!(applicable_domain(good), "{good}");
+        }
+        for bad in [
+            "DEFAULT/uk",
+            "Default/UK",
+            "default/uk",
+            "default/XX",
+            "-acme/UK",
+            "acme_bank/UK",
+            "acme",
+            "*/UK",
+        ] {
+            assert!(!applicable_domain(bad), "{bad}");
+        }
+    }
 }

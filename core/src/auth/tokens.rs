@@ -313,22 +313,32 @@ fn hash_secret(secret: &str) -> Result<String, ServiceError> {
         .map_err(|_| internal("token hashing failed"))
 }
 
-/// Subjects are names casbin grants roles to: letters, digits, `.`, `_`, `-`, `@`.
+/// Subjects are names casbin grants roles to: letters, digits, `.`, `_`, `-`, `@`; never one
+/// of the names Redress records its own work under ([`crate::service::actors`]).
 pub fn check_subject(subject: &str) -> Result<(), ServiceError> {
     let ok = !subject.is_empty()
         && subject.len() <= 128
         && subject
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ServiceError::invalid(
+    if !ok {
+        return Err(ServiceError::invalid(
             "subject",
             "invalid_subject",
             "subject is 1 to 128 of A-Z a-z 0-9 . _ - @",
-        ))
+        ));
     }
+    if crate::service::actors::is_reserved(subject) {
+        return Err(ServiceError::invalid(
+            "subject",
+            "reserved_subject",
+            format!(
+                "subject may not be one of {}: Redress records its own work under them",
+                crate::service::actors::RESERVED.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn internal(what: &str) -> ServiceError {

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{BATCH, ImportError, ImportRow, ImportSummary, REJECTIONS_KEPT, Record, Rejection};
 use crate::audit;
 use crate::domain::Reference;
-use crate::service::{Complaints, EventRecord, domain_of, next_references};
+use crate::service::{Complaints, EventRecord, actors, domain_of, next_references};
 use crate::store::entity::{complaint, data_key};
 
 pub struct Batch<'a> {
@@ -163,7 +163,7 @@ impl<'a> Batch<'a> {
                 kind: "imported",
                 from_status: None,
                 to_status: Some(row.status.as_str()),
-                actor: "import",
+                actor: actors::IMPORT,
                 public: false,
                 body: None,
                 data: Some(json!({"line": line})),
@@ -179,7 +179,7 @@ impl<'a> Batch<'a> {
             .filter_map(|(line, row)| {
                 let id = *inserted.get(&row.external_id)?;
                 Some(
-                    audit::Entry::new("import", "complaint.imported", format!("complaint:{id}"))
+                    audit::Entry::new(actors::IMPORT, "complaint.imported", format!("complaint:{id}"))
                         .domain(domain.clone())
                         .details(json!({"line": line, "external_id": row.external_id, "to": row.status.as_str()})),
                 )

@@ -125,7 +125,7 @@ impl Complaints {
                 kind: "task_overdue",
                 from_status: None,
                 to_status: None,
-                actor: "system",
+                actor: super::actors::SYSTEM,
                 public: false,
                 body: None,
                 data: Some(json!({
@@ -190,7 +190,7 @@ impl Complaints {
             kind: "task_dead_lettered",
             from_status: None,
             to_status: None,
-            actor: "system",
+            actor: super::actors::SYSTEM,
             public: false,
             body: None,
             data: Some(json!({

@@ -168,7 +168,9 @@ impl Complaints {
     ) -> Result<EventView, ServiceError> {
         let row = self.find(key, &caller.scope).await?;
         let body = validate::required_text("body", &note.body, NOTE_MAX)?;
-        let sealed = self.seal_body(&self.db, &row, Some(body.clone())).await?;
+        let sealed = self
+            .seal_body(&self.db, &row, Some(body.clone()), "body")
+            .await?;
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
         let mut inserted = EventRecord {

@@ -149,7 +149,7 @@ impl Complaints {
         let stored_customer = match valid.customer {
             None => None,
             Some(new) => Some(
-                self.find_or_insert_customer(&txn, new, &valid.institution, now)
+                self.find_or_insert_customer(&txn, new, &valid.institution, valid.region, now)
                     .await?,
             ),
         };
@@ -198,14 +198,16 @@ impl Complaints {
         .await?;
         store_deadlines(&txn, id, &computed, Status::Received, now, &actor.0, false).await?;
         for spec in self.rule_tasks(&stored, now) {
-            insert_task(&txn, &stored, spec, "rules", now).await?;
+            insert_task(&txn, &stored, Some(&key), spec, super::actors::RULES, now).await?;
         }
-        if let Some((key, hash)) = idempotency {
+        if let Some((idempotency_key, hash)) = idempotency {
+            // Kept to answer a retry in full, sealed like the complaint's other personal
+            // data: erasure destroys the key (and deletes this row).
             idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-                key: Set(key),
+                key: Set(idempotency_key),
                 request_hash: Set(hash),
                 complaint_id: Set(id),
-                tracking_token: Set(Some(token.clone())),
+                tracking_token: Set(Some(key.encrypt(super::personal::TRACKING_TOKEN, &token))),
                 created_at: Set(now),
             })
             .exec_without_returning(&txn)
@@ -238,18 +240,19 @@ impl Complaints {
                 message: "this Idempotency-Key was used for a different request".into(),
             });
         }
+        let row = self
+            .find(&previous.complaint_id.to_string(), &caller.scope)
+            .await?;
+        let key = self.data_key(&self.db, row.data_key_id.as_deref()).await?;
+        let tracking_token = previous.tracking_token.and_then(|stored| {
+            super::personal::open(key.as_ref(), super::personal::TRACKING_TOKEN, &stored)
+        });
         Ok(Filed {
-            complaint: self.present_filed(previous.complaint_id, caller).await?,
-            tracking_token: previous.tracking_token,
+            // The filer sees what they sent; the answer is not a read to audit.
+            complaint: self.present(row, caller, false).await?,
+            tracking_token,
             replayed: true,
         })
-    }
-
-    /// The answer to a filing (or its retry): the filer sees what they sent, which is not
-    /// recorded as a read of personal data.
-    async fn present_filed(&self, id: i64, caller: &Caller) -> Result<ComplaintView, ServiceError> {
-        let row = self.find(&id.to_string(), &caller.scope).await?;
-        self.present(row, caller, false).await
     }
 
     /// Forgets idempotency keys (and the tracking tokens kept with them) past their window.
@@ -413,19 +416,26 @@ impl Complaints {
 }
 
 impl Complaints {
-    /// The customer with this number at this institution (found by its blind index), or a
-    /// new one with its own data key and encrypted fields.
+    /// The customer with this number in this domain (institution and region, found by its
+    /// blind index), or a new one with its own data key and encrypted fields.
+    ///
+    /// Customers are per domain: the fingerprint is keyed with the domain, so the same
+    /// number filed in another region (or at another institution) is another customer.
+    /// Otherwise an agent of one domain, filing with a number from another, would be
+    /// answered with that domain's customer's details and attach the complaint to them.
     async fn find_or_insert_customer(
         &self,
         txn: &impl ConnectionTrait,
         new: PlainCustomer,
         institution: &str,
+        region: Region,
         now: DateTime<Utc>,
     ) -> Result<customer::Model, ServiceError> {
+        let domain = super::domain_of(institution, <&str>::from(region));
         let index = new
             .number
             .as_deref()
-            .map(|n| self.keys.blind_index(institution, n));
+            .map(|n| self.keys.blind_index(&domain, n));
         if let Some(index) = &index {
             let existing = customer::Entity::find()
                 .filter(customer::Column::Institution.eq(institution))

@@ -67,6 +67,27 @@ pub struct Complaints {
 #[derive(Debug, Clone)]
 pub struct Actor(pub String);
 
+/// The names Redress itself writes as the actor of history and audit records. No token is
+/// issued for them, so a record under one of them was written by Redress, never by a
+/// person holding a token.
+pub mod actors {
+    /// Escalation sweeps and the moves tasks make on their complaint.
+    pub const SYSTEM: &str = "system";
+    /// Tasks the filing rules create.
+    pub const RULES: &str = "rules";
+    /// The CFPB importer.
+    pub const IMPORT: &str = "import";
+    /// `redress admin ...` at the terminal.
+    pub const CLI: &str = "cli";
+    /// Every reserved name, compared without regard to case.
+    pub const RESERVED: [&str; 4] = [SYSTEM, RULES, IMPORT, CLI];
+
+    /// Whether `subject` is, or could be read as, one of Redress's own names.
+    pub fn is_reserved(subject: &str) -> bool {
+        RESERVED.iter().any(|r| r.eq_ignore_ascii_case(subject))
+    }
+}
+
 impl Complaints {
     /// A service without compliance plugins: every region gets its fallback deadlines.
     pub fn new(db: DatabaseConnection, lifecycle: LifecycleSettings) -> Self {

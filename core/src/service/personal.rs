@@ -11,6 +11,7 @@ use crate::store::entity::{complaint, customer, data_key};
 
 pub(crate) const NARRATIVE: &str = "complaints.narrative";
 pub(crate) const BODY: &str = "complaint_events.body";
+pub(crate) const TRACKING_TOKEN: &str = "idempotency_keys.tracking_token";
 pub(crate) const NAME: &str = "customers.name";
 pub(crate) const EMAIL: &str = "customers.email";
 pub(crate) const PHONE: &str = "customers.phone";
@@ -81,21 +82,62 @@ impl Complaints {
         Ok(c)
     }
 
-    /// Encrypts an event body with the complaint's key (plain for complaints stored before
-    /// encryption, which have none).
+    /// The key new personal text about this complaint is sealed with.
+    ///
+    /// None only for a complaint stored before encryption, which never had a data key: its
+    /// text stays plain, as all of it was before. A complaint whose key was destroyed by
+    /// erasure takes no new personal text at all ([`ServiceError::Erased`] naming `field`),
+    /// since there is no key left to seal it with and plain text would outlive the erasure.
+    pub(crate) async fn text_key(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &complaint::Model,
+        field: &'static str,
+    ) -> Result<Option<DataKey>, ServiceError> {
+        if row.erased_at.is_some() {
+            return Err(ServiceError::Erased { field });
+        }
+        let Some(id) = row.data_key_id.as_deref() else {
+            return Ok(None);
+        };
+        let Some(stored) = data_key::Entity::find_by_id(id.to_owned()).one(db).await? else {
+            return Err(ServiceError::Erased { field });
+        };
+        match self
+            .keys
+            .unwrap_key(&stored.id, &stored.master_key_id, &stored.wrapped)
+        {
+            Some(key) => Ok(Some(key)),
+            None => {
+                tracing::error!(data_key = %stored.id, master_key = %stored.master_key_id, "a data key cannot be unwrapped with the configured master keys");
+                Err(ServiceError::Database(sea_orm::DbErr::Custom(
+                    "data key unavailable".into(),
+                )))
+            }
+        }
+    }
+
+    /// Encrypts an event body with the complaint's key; see [`Complaints::text_key`] for
+    /// complaints without one.
     pub(crate) async fn seal_body(
         &self,
         db: &impl ConnectionTrait,
         row: &complaint::Model,
         body: Option<String>,
+        field: &'static str,
     ) -> Result<Option<String>, ServiceError> {
         let Some(body) = body else { return Ok(None) };
-        Ok(Some(
-            match self.data_key(db, row.data_key_id.as_deref()).await? {
-                Some(key) => key.encrypt(BODY, &body),
-                None => body,
-            },
-        ))
+        let key = self.text_key(db, row, field).await?;
+        Ok(Some(seal(key.as_ref(), BODY, body)))
+    }
+}
+
+/// The value as stored: sealed under `key`, or plain for a complaint stored before
+/// encryption (no key).
+pub(crate) fn seal(key: Option<&DataKey>, column: &str, value: String) -> String {
+    match key {
+        Some(key) => key.encrypt(column, &value),
+        None => value,
     }
 }
 

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::filing::NAME_MAX;
 use super::view::ComplaintSummary;
-use super::{Complaints, Scope, validate};
+use super::{Caller, Complaints, Scope, validate};
 use crate::domain::{Channel, Region, Status};
 use crate::error::ServiceError;
 use crate::store::entity::complaint;
@@ -44,7 +44,9 @@ pub struct ListFilter {
     /// Words to find in the narrative, all of them (English stemming: "charged" finds
     /// "charges"). Matched on keyed tokens of the words, never on the stored text. A `q`
     /// that holds no word (blank, or only punctuation) is refused: it would match
-    /// everything, which is not what a search asks for.
+    /// everything, which is not what a search asks for. Searched only in complaints whose
+    /// personal data the caller may read (`pii:read`); a caller with that permission
+    /// nowhere is refused (403 naming `q`).
     pub q: Option<String>,
     /// Page size, 1 to 500; 50 when absent.
     pub limit: Option<u64>,
@@ -100,8 +102,9 @@ impl Complaints {
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] for a bad limit, cursor, date range, search text, or a text
-    /// filter that is too long or holds control characters.
-    pub async fn list(&self, filter: &ListFilter, scope: &Scope) -> Result<Page, ServiceError> {
+    /// filter that is too long or holds control characters; [`ServiceError::Forbidden`]
+    /// naming `q` for a narrative search by a caller who may read no narrative.
+    pub async fn list(&self, filter: &ListFilter, caller: &Caller) -> Result<Page, ServiceError> {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ServiceError::invalid(
@@ -111,7 +114,7 @@ impl Complaints {
             ));
         }
         let now = self.now();
-        let mut select = self.filtered(filter, now, scope)?;
+        let mut select = self.filtered(filter, now, caller)?;
         if let Some(cursor) = &filter.cursor {
             let (at, id) = decode_cursor(cursor)?;
             select = select.filter(
@@ -153,7 +156,7 @@ impl Complaints {
         &self,
         by: CountBy,
         filter: &ListFilter,
-        scope: &Scope,
+        caller: &Caller,
     ) -> Result<Vec<CountRow>, ServiceError> {
         let column = match by {
             CountBy::Product => complaint::Column::Product,
@@ -164,7 +167,7 @@ impl Complaints {
             CountBy::Region => complaint::Column::Region,
         };
         let rows: Vec<(Option<String>, i64)> = self
-            .filtered(filter, self.now(), scope)?
+            .filtered(filter, self.now(), caller)?
             .select_only()
             .column_as(column, "key")
             .column_as(complaint::Column::Id.count(), "count")
@@ -184,7 +187,7 @@ impl Complaints {
         &self,
         f: &ListFilter,
         now: DateTime<Utc>,
-        scope: &Scope,
+        caller: &Caller,
     ) -> Result<Select<complaint::Entity>, ServiceError> {
         for (field, value) in [
             ("product", &f.product),
@@ -197,7 +200,7 @@ impl Complaints {
             }
         }
         let mut select = complaint::Entity::find();
-        if let Some(condition) = scope.condition() {
+        if let Some(condition) = caller.scope.condition() {
             select = select.filter(condition);
         }
         let exact = [
@@ -269,13 +272,36 @@ impl Complaints {
         }
         if let Some(q) = f.q.as_deref() {
             validate::parameter_text("q", q, QUERY_MAX)?;
-            select = select.filter(self.narrative_matches(q.trim())?);
+            select = self.narrative_search(select, q.trim(), &caller.pii)?;
         }
         Ok(select)
     }
 }
 
 impl Complaints {
+    /// Narrows `select` to complaints whose narrative holds every word of `q`, among those
+    /// whose personal data `pii` lets the caller read. Whether a word occurs in a narrative
+    /// is itself personal data: a caller who sees narratives masked could otherwise test
+    /// names one by one.
+    fn narrative_search(
+        &self,
+        select: Select<complaint::Entity>,
+        q: &str,
+        pii: &Scope,
+    ) -> Result<Select<complaint::Entity>, ServiceError> {
+        if pii.is_empty() {
+            return Err(ServiceError::Forbidden {
+                field: Some("q".into()),
+                message: "searching narratives needs permission to read personal data".into(),
+            });
+        }
+        let select = match pii.condition() {
+            Some(readable) => select.filter(readable),
+            None => select,
+        };
+        Ok(select.filter(self.narrative_matches(q)?))
+    }
+
     /// The search condition in the backend's own dialect, over the narrative's blind
     /// tokens: every word of `q` (stemmed, keyed) must be among them. Tokens are hex, so
     /// no input can be read as FTS5 or tsquery syntax.

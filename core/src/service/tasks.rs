@@ -17,16 +17,21 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::deadlines::mark_met;
 use super::outbox::{self, OutboxMessage};
+use super::personal::{BODY, seal};
 use super::view::status_of;
 use super::{Caller, Complaints, EventRecord, Scope, validate, version_conflict};
 use crate::config::{TaskRule, is_department_name};
 use crate::domain::{Region, Status, TaskState, TaskStateError};
 use crate::error::ServiceError;
+use crate::keys::DataKey;
 use crate::store::entity::{complaint, task};
 
 /// Name and version of the task message schema (`docs/schemas/task.v1.json`).
 pub const TASK_SCHEMA: &str = "redress.task";
 pub const TASK_SCHEMA_VERSION: u32 = 1;
+
+/// Message ids of task messages in the outbox start with this, then the task's id.
+pub(crate) const TASK_MESSAGE_PREFIX: &str = "task-";
 
 pub(crate) const QUESTION_MAX: usize = 2_000;
 pub(crate) const ANSWER_MAX: usize = 10_000;
@@ -228,7 +233,8 @@ impl Complaints {
                 message: format!("a {} complaint takes no new tasks", status.as_str()),
             });
         }
-        let created = insert_task(&txn, &current, spec, &caller.actor.0, now).await?;
+        let key = self.text_key(&txn, &current, "question").await?;
+        let created = insert_task(&txn, &current, key.as_ref(), spec, &caller.actor.0, now).await?;
         if status == Status::InProgress {
             move_complaint(&txn, &current, Status::WaitingOnDepartment, created.id, now).await?;
         }
@@ -454,6 +460,9 @@ impl Complaints {
                 _ => Err(task_changed()),
             };
         }
+        // Erasure cancels waiting tasks, so an answer to an erased complaint stops above;
+        // this refuses one to a complaint erased before erasure did that.
+        let key = self.text_key(&txn, &owner, "answer").await?;
         EventRecord {
             complaint_id: current.complaint_id,
             kind: "task_answered",
@@ -461,7 +470,7 @@ impl Complaints {
             to_status: None,
             actor: answered_by,
             public: false,
-            body: Some(answer),
+            body: Some(seal(key.as_ref(), BODY, answer)),
             data: Some(json!({
                 "task_id": id,
                 "department": current.department,
@@ -500,6 +509,10 @@ impl Complaints {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
         let owner = lock_complaint(&txn, current.complaint_id).await?;
+        let key = match reason {
+            Some(_) => self.text_key(&txn, &owner, "reason").await?,
+            None => None,
+        };
         let cancelled = task::Entity::update_many()
             .col_expr(
                 task::Column::State,
@@ -525,7 +538,7 @@ impl Complaints {
             to_status: None,
             actor: &actor.0,
             public: false,
-            body: reason,
+            body: reason.map(|r| seal(key.as_ref(), BODY, r)),
             data: Some(json!({"task_id": id, "department": current.department})),
             at: now,
         }
@@ -659,10 +672,13 @@ pub(crate) async fn lock_complaint(
         .ok_or(ServiceError::NotFound)
 }
 
-/// Writes a task, its history row and its message to the department.
+/// Writes a task, its history row and its message to the department. The history keeps the
+/// question sealed under the complaint's data `key` (history rows outlive erasure); the
+/// task row keeps it plain until erasure blanks it, since the department needs it.
 pub(crate) async fn insert_task(
     db: &impl ConnectionTrait,
     owner: &complaint::Model,
+    key: Option<&DataKey>,
     spec: TaskSpec,
     actor: &str,
     now: DateTime<Utc>,
@@ -699,7 +715,7 @@ pub(crate) async fn insert_task(
         to_status: None,
         actor,
         public: false,
-        body: Some(created.question.clone()),
+        body: Some(seal(key, BODY, created.question.clone())),
         data: Some(json!({
             "task_id": created.id,
             "department": created.department,
@@ -713,7 +729,7 @@ pub(crate) async fn insert_task(
         db,
         OutboxMessage {
             subject: format!("tasks.{}.{}", created.region, created.department),
-            msg_id: format!("task-{}", created.id),
+            msg_id: format!("{TASK_MESSAGE_PREFIX}{}", created.id),
             payload: task_message(&created, owner),
             complaint_id: Some(owner.id),
         },
@@ -798,7 +814,7 @@ async fn move_complaint(
         kind: "transition",
         from_status: Some(from.as_str()),
         to_status: Some(to.as_str()),
-        actor: "system",
+        actor: super::actors::SYSTEM,
         public: false,
         body: None,
         data: Some(json!({"reason": reason, "task_id": task_id, "automatic": true})),

@@ -258,7 +258,9 @@ impl Complaints {
                 );
         }
 
-        let message = self.seal_body(&self.db, &current, message).await?;
+        let message = self
+            .seal_body(&self.db, &current, message, "public_message")
+            .await?;
         let turn = self.write_turn().await;
         let txn = self.begin_write().await?;
         if update.exec(&txn).await?.rows_affected != 1 {

@@ -164,6 +164,7 @@ async fn apply(complaints: &Complaints, config: &BusConfig, delivery: &Delivery)
         Err(ServiceError::Conflict {
             code: "task_state", ..
         }) => rejected("task_closed", task_id),
+        Err(ServiceError::Erased { .. }) => rejected("task_closed", task_id),
         Err(e) => {
             tracing::warn!(error = %e, task_id = message.task_id, "cannot apply the result now; it comes again");
             Handled::Retried

@@ -25,6 +25,7 @@ mod listing;
 mod logs;
 mod personal;
 mod plugin_versions;
+mod privacy;
 mod tasks;
 mod traces;
 mod tracking;

@@ -19,9 +19,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub phone: Option<String>,
     pub created_at: DateTimeUtc,
-    /// The institution whose customer this is; numbers are unique within it.
+    /// The institution whose customer this is.
     pub institution: String,
-    /// Keyed fingerprint of the customer number, to find the customer without decrypting.
+    /// Keyed fingerprint of the customer number and the domain (institution and region) it
+    /// was filed in, to find the customer without decrypting: numbers are unique per domain.
     pub number_index: Option<String>,
     /// The key the personal fields are encrypted with.
     pub data_key_id: Option<String>,
