@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -363,7 +363,7 @@ impl Policy {
     /// `g` line for a role no `p` line defines; the store failed.
     pub async fn add(&self, line: &PolicyLine, actor: &str) -> Result<bool, ServiceError> {
         line.check()?;
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         check_applicable(&txn, line).await?;
         if find_line(&txn, line).await?.is_some() {
             txn.rollback().await?;
@@ -395,7 +395,7 @@ impl Policy {
     /// [`ServiceError::Invalid`] for a malformed line; the store failed.
     pub async fn remove(&self, line: &PolicyLine, actor: &str) -> Result<bool, ServiceError> {
         line.check()?;
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         let Some(id) = find_line(&txn, line).await? else {
             txn.rollback().await?;
             return Ok(false);

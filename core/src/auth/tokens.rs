@@ -18,7 +18,7 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -135,7 +135,7 @@ impl Tokens {
             .map_err(|_| internal("token hashing was interrupted"))??;
         let (secret_hash, secret) = hash;
 
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         api_token::Entity::insert(api_token::ActiveModel {
             id: Set(id.clone()),
             subject: Set(subject.to_owned()),
@@ -191,7 +191,7 @@ impl Tokens {
     /// # Errors
     /// The store failed.
     pub async fn revoke(&self, id: &str, actor: &str) -> Result<bool, ServiceError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         let changed = api_token::Entity::update_many()
             .col_expr(api_token::Column::RevokedAt, Expr::value(Utc::now()))
             .filter(api_token::Column::Id.eq(id))

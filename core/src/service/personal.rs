@@ -157,7 +157,7 @@ impl Complaints {
     /// # Errors
     /// The store failed, or a data key's master key is not configured.
     pub async fn rewrap_data_keys(&self) -> Result<u64, ServiceError> {
-        use sea_orm::{ColumnTrait, QueryFilter, TransactionTrait};
+        use sea_orm::{ColumnTrait, QueryFilter};
         let active = self.keys.active_master().to_owned();
         let stale = data_key::Entity::find()
             .filter(data_key::Column::MasterKeyId.ne(active.clone()))
@@ -165,7 +165,7 @@ impl Complaints {
             .await?;
         let mut done = 0;
         for chunk in stale.chunks(500) {
-            let txn = self.db.begin().await?;
+            let txn = crate::store::begin_write(&self.db).await?;
             for row in chunk {
                 let key = self
                     .keys

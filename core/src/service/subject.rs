@@ -10,9 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -124,7 +122,7 @@ impl Complaints {
             });
         }
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         audit::append(
             &txn,
             audit::Entry::new(&caller.actor.0, "subject.export", format!("customer:{id}"))
@@ -175,7 +173,7 @@ impl Complaints {
         keys.extend(c.data_key_id.clone());
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         let changed = customer::Entity::update_many()
             .col_expr(customer::Column::Name, Expr::value(Option::<String>::None))
             .col_expr(customer::Column::Email, Expr::value(Option::<String>::None))
@@ -248,7 +246,7 @@ impl Complaints {
         let now = self.now();
         erasable(&row, now)?;
         let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         if !self
             .erase_row(&txn, &row, &subject, &caller.actor.0, now)
             .await?
