@@ -18,8 +18,8 @@ use std::time::Duration;
 use semver::Version;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
-    StoreLimits, StoreLimitsBuilder, Trap,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter,
+    Store, StoreLimits, StoreLimitsBuilder, Trap,
 };
 use wasmtime_wasi::p2::pipe::{ClosedInputStream, SinkOutputStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -144,9 +144,12 @@ impl bindings::redress::plugin::types::Host for State {}
 /// Longest log message kept; a plugin cannot flood the log pipeline.
 const MAX_LOG_MESSAGE: usize = 1024;
 
-/// Bytes of a reused linear memory (and table) slot kept mapped and zeroed in place
-/// between calls; past it, pages go back to the kernel as usual.
-const RESIDENT_BYTES: usize = 1 << 20;
+/// Bytes of a reused linear memory (and table) slot kept mapped between calls when the
+/// kernel can say which pages a call dirtied (`PAGEMAP_SCAN`, Linux 6.7+): only those are
+/// reset, in place, so the next call neither faults them in again nor pays for clean ones.
+const RESIDENT_BYTES_SCANNED: usize = 2 << 20;
+/// The same without the scan: everything kept is zeroed on every call, so keep little.
+const RESIDENT_BYTES_BLIND: usize = 128 << 10;
 /// Most structured fields kept per log line.
 const MAX_LOG_FIELDS: usize = 16;
 
@@ -336,23 +339,35 @@ impl Sandbox {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.consume_fuel(limits.fuel.is_some());
-        let mut pool = PoolingAllocationConfig::default();
         let n = limits.pooled_instances.max(1);
-        pool.total_component_instances(n)
-            .total_core_instances(n.saturating_mul(8))
-            .total_memories(n.saturating_mul(2))
-            .total_tables(n.saturating_mul(4))
-            .max_memory_size(limits.max_memory_bytes)
-            // Every call instantiates afresh in a slot another call used. Zeroing the
-            // first pages in place, instead of handing them back to the kernel, spares
-            // the next call a page fault per page it touches: most of a warm call's cost.
-            .linear_memory_keep_resident(RESIDENT_BYTES)
-            .table_keep_resident(RESIDENT_BYTES);
-        let mut pooled = config.clone();
-        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let (engine, pooling) = match Engine::new(&pooled) {
-            Ok(engine) => {
-                tracing::info!(allocator = "pooling", instances = n, "plugin engine ready");
+        let pool = |resident: usize, scan: Enabled| {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(n)
+                .total_core_instances(n.saturating_mul(8))
+                .total_memories(n.saturating_mul(2))
+                .total_tables(n.saturating_mul(4))
+                .max_memory_size(limits.max_memory_bytes)
+                // Every call instantiates afresh in a slot another call used: resetting
+                // its pages in place, instead of handing them back to the kernel and
+                // faulting them in again, is most of what a warm call costs.
+                .linear_memory_keep_resident(resident)
+                .table_keep_resident(resident)
+                .pagemap_scan(scan);
+            let mut pooled = config.clone();
+            pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            Engine::new(&pooled)
+        };
+        let (engine, pooling) = match pool(RESIDENT_BYTES_SCANNED, Enabled::Yes)
+            .map(|engine| (engine, "dirty pages"))
+            .or_else(|_| pool(RESIDENT_BYTES_BLIND, Enabled::No).map(|e| (e, "first pages")))
+        {
+            Ok((engine, reset)) => {
+                tracing::info!(
+                    allocator = "pooling",
+                    instances = n,
+                    reset,
+                    "plugin engine ready"
+                );
                 (engine, true)
             }
             Err(err) => {
