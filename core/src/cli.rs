@@ -111,6 +111,9 @@ pub enum AdminCommand {
     Policy(PolicyCommand),
     /// Wrap every data key with the active master key (after a master key rotation).
     RewrapKeys,
+    /// Rebuild the narrative search tokens and customer-number fingerprints with the
+    /// configured index key (after changing `security.index_key`).
+    Reindex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -354,6 +357,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{done} data keys rewrapped with the active master key");
             Ok(())
         }
+        Command::Admin(AdminCommand::Reindex) => {
+            let done = complaints.rebuild_blind_indexes().await?;
+            println!(
+                "rebuilt with the configured index key: {} complaints' search tokens, {} customers' number fingerprints",
+                done.complaints, done.customers
+            );
+            Ok(())
+        }
         Command::Admin(command) => {
             let auth = Auth::new(db.clone(), &settings.auth).await?;
             let policy_changed = matches!(
@@ -515,7 +526,9 @@ async fn admin_command(auth: &Auth, command: AdminCommand) -> anyhow::Result<()>
             println!("token {id} revoked");
         }
         AdminCommand::Policy(command) => policy_command(auth, command).await?,
-        AdminCommand::RewrapKeys => unreachable!("handled with the complaint service"),
+        AdminCommand::RewrapKeys | AdminCommand::Reindex => {
+            unreachable!("handled with the complaint service")
+        }
     }
     Ok(())
 }

@@ -62,6 +62,41 @@ fn import_prints_a_summary_and_a_second_run_changes_nothing() {
 }
 
 #[test]
+fn reindex_rebuilds_the_search_tokens_of_every_imported_narrative() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    let file = sample("complaints-personal-loans-2023.csv");
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "Consumer complaint narrative")
+        .unwrap();
+    let narratives = reader
+        .records()
+        .map(|r| r.unwrap()[column].trim().to_owned())
+        .filter(|n| !n.is_empty() && n != "None" && n != "null")
+        .count();
+    assert!(narratives > 0, "the sample holds narratives");
+    assert!(redress(&db, &["import", &file, "--quiet"]).status.success());
+
+    let out = redress(&db, &["admin", "reindex"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!(
+            "rebuilt with the configured index key: {narratives} complaints' search tokens, \
+             0 customers' number fingerprints"
+        )
+    );
+}
+
+#[test]
 fn unreadable_rows_are_reported_by_line_and_the_rest_imported() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("redress.db");

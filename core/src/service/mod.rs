@@ -35,6 +35,7 @@ pub use escalation::{EscalationFilter, EscalationView};
 pub use events::{EventPage, EventsQuery, NewNote};
 pub use filing::{Filed, NewComplaint, NewCustomer};
 pub(crate) use filing::{NARRATIVE_MAX, TAG_MAX, TAGS_MAX, next_references};
+pub use personal::Reindexed;
 pub use query::{CountBy, CountRow, ListFilter, Page};
 pub use scope::{Caller, Domain, Grant, Scope, domain_of};
 pub use subject::{ComplaintRecord, Erasure, SubjectExport};

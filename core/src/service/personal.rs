@@ -193,3 +193,122 @@ impl Complaints {
         Ok(done)
     }
 }
+
+/// Rows rebuilt per transaction by [`Complaints::rebuild_blind_indexes`].
+const REINDEX_BATCH: u64 = 500;
+
+/// What [`Complaints::rebuild_blind_indexes`] rewrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reindexed {
+    /// Complaints whose narrative search tokens were rebuilt.
+    pub complaints: u64,
+    /// Customers whose customer-number fingerprint was rebuilt.
+    pub customers: u64,
+}
+
+impl Complaints {
+    /// Rebuilds every keyed index over personal data with the configured index key: the
+    /// narrative search tokens of each complaint and the customer-number fingerprint of
+    /// each customer. The step after changing `security.index_key`; until it has run,
+    /// narrative search and customer matching use tokens made with the old key and find
+    /// nothing. Values whose data key was destroyed (erased) have no index to rebuild.
+    ///
+    /// Runs in transactions of a few hundred rows, so a large store is not locked for
+    /// long and an interrupted run can simply be started again.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn rebuild_blind_indexes(&self) -> Result<Reindexed, ServiceError> {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+
+        let mut done = Reindexed::default();
+        let mut after = 0_i64;
+        loop {
+            let rows = complaint::Entity::find()
+                .filter(complaint::Column::Id.gt(after))
+                .filter(complaint::Column::Narrative.is_not_null())
+                .order_by_asc(complaint::Column::Id)
+                .limit(REINDEX_BATCH)
+                .all(&self.db)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let txn = crate::store::begin_write(&self.db).await?;
+            for row in rows {
+                let key = self.data_key(&txn, row.data_key_id.as_deref()).await?;
+                let Some(narrative) = row
+                    .narrative
+                    .as_deref()
+                    .and_then(|stored| open(key.as_ref(), NARRATIVE, stored))
+                else {
+                    continue;
+                };
+                complaint::Entity::update_many()
+                    .col_expr(
+                        complaint::Column::NarrativeTerms,
+                        Expr::value(self.keys.terms(&narrative)),
+                    )
+                    .filter(complaint::Column::Id.eq(row.id))
+                    .exec(&txn)
+                    .await?;
+                done.complaints += 1;
+            }
+            txn.commit().await?;
+        }
+
+        let mut after = 0_i64;
+        loop {
+            let rows = customer::Entity::find()
+                .filter(customer::Column::Id.gt(after))
+                .filter(customer::Column::NumberIndex.is_not_null())
+                .filter(customer::Column::ErasedAt.is_null())
+                .order_by_asc(customer::Column::Id)
+                .limit(REINDEX_BATCH)
+                .all(&self.db)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let txn = crate::store::begin_write(&self.db).await?;
+            for row in rows {
+                // The fingerprint is keyed with the domain the customer was filed in; a
+                // customer belongs to one domain, so any of their complaints names it.
+                let Some(region) = complaint::Entity::find()
+                    .select_only()
+                    .column(complaint::Column::Region)
+                    .filter(complaint::Column::CustomerId.eq(row.id))
+                    .into_tuple::<String>()
+                    .one(&txn)
+                    .await?
+                else {
+                    continue;
+                };
+                let key = self.data_key(&txn, row.data_key_id.as_deref()).await?;
+                let Some(number) = row
+                    .customer_number
+                    .as_deref()
+                    .and_then(|stored| open(key.as_ref(), NUMBER, stored))
+                else {
+                    continue;
+                };
+                let domain = super::domain_of(&row.institution, &region);
+                customer::Entity::update_many()
+                    .col_expr(
+                        customer::Column::NumberIndex,
+                        Expr::value(self.keys.blind_index(&domain, &number)),
+                    )
+                    .filter(customer::Column::Id.eq(row.id))
+                    .exec(&txn)
+                    .await?;
+                done.customers += 1;
+            }
+            txn.commit().await?;
+        }
+        tracing::info!(
+            complaints = done.complaints,
+            customers = done.customers,
+            "blind indexes rebuilt with the configured index key"
+        );
+        Ok(done)
+    }
+}

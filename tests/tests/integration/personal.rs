@@ -379,7 +379,84 @@ async fn rotating_the_master_key_rewraps_every_data_key(backend: Backend) {
     store.finish().await;
 }
 
+async fn a_new_index_key_finds_everything_again_after_reindex(backend: Backend) {
+    use redress::service::{Caller, Complaints, ListFilter, Reindexed};
+    let store = TestStore::new(backend).await;
+    let app = store.app().await;
+    let (id, _) = file(&app, &new_complaint()).await;
+    let mut security = store.settings.security.clone();
+    security.index_key = Some(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        [9u8; 32],
+    ));
+    let db = store.complaints.db().clone();
+    let rekeyed = Complaints::new(db.clone(), store.settings.lifecycle.clone())
+        .with_keys(redress::keys::Keyring::load(&security).unwrap());
+    let caller = Caller::system("test");
+    let search = ListFilter {
+        q: Some("charges purchase".into()),
+        ..ListFilter::default()
+    };
+    let found = |service: &Complaints| {
+        let search = search.clone();
+        let caller = caller.clone();
+        let service = service.clone();
+        async move {
+            let page = service.list(&search, &caller).await.unwrap();
+            page.items.iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    // Tokens made with the old key mean nothing under the new one.
+    assert_eq!(found(&rekeyed).await, Vec::<i64>::new());
+
+    let done = rekeyed.rebuild_blind_indexes().await.unwrap();
+    assert_eq!(
+        done,
+        Reindexed {
+            complaints: 1,
+            customers: 1
+        }
+    );
+    assert_eq!(found(&rekeyed).await, vec![id]);
+    assert_eq!(found(&store.complaints).await, Vec::<i64>::new());
+
+    // The same customer number filed under the new key is the same customer.
+    let again = rekeyed
+        .file(
+            serde_json::from_value(new_complaint()).unwrap(),
+            None,
+            &caller,
+        )
+        .await
+        .unwrap();
+    let customer_of = |id: i64| {
+        let db = db.clone();
+        async move {
+            complaint::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .customer_id
+        }
+    };
+    let first = customer_of(id).await;
+    assert!(first.is_some());
+    assert_eq!(customer_of(again.complaint.id).await, first);
+    // Running it again is harmless: the same tokens, now for both complaints.
+    assert_eq!(
+        rekeyed.rebuild_blind_indexes().await.unwrap(),
+        Reindexed {
+            complaints: 2,
+            customers: 1
+        }
+    );
+    assert_eq!(found(&rekeyed).await.len(), 2);
+    store.finish().await;
+}
+
 crate::on_both_backends!(
+    a_new_index_key_finds_everything_again_after_reindex,
     rotating_the_master_key_rewraps_every_data_key,
     personal_fields_are_encrypted_at_rest_and_still_searchable,
     erasing_imported_cfpb_complaints_leaves_nothing_readable,
