@@ -175,6 +175,9 @@ impl PluginSettings {
 pub struct NatsSettings {
     /// `nats://host:4222` (several servers separated by commas); unset for the in-process bus.
     pub url: Option<String>,
+    /// User and password for a server whose `authorization` block lists users.
+    pub user: Option<String>,
+    pub password: Option<String>,
     /// First token of every subject and, upper-cased, of every stream name. Installations
     /// (and tests) sharing one NATS keep apart by it.
     pub prefix: String,
@@ -487,6 +490,15 @@ impl Settings {
                 "nats.prefix",
                 "must be 1 to 32 letters, digits, _ or -",
             ));
+        }
+        match (&self.nats.user, &self.nats.password) {
+            (Some(_), None) => {
+                return Err(invalid("nats.password", "must be set with nats.user"));
+            }
+            (None, Some(_)) => {
+                return Err(invalid("nats.user", "must be set with nats.password"));
+            }
+            _ => {}
         }
         if !(1..=5).contains(&self.nats.replicas) {
             return Err(invalid("nats.replicas", "must be between 1 and 5"));

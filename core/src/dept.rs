@@ -83,6 +83,10 @@ pub async fn work(bus: &Bus, options: &WorkOptions) -> Result<u64, WorkError> {
     }
     let mut answered = 0;
     let mut last_task = Instant::now();
+    // Until one fetch has gone through, an idle exit is a failure to reach the queue, not
+    // an empty queue: a script running the worker must be able to tell the two apart.
+    let mut unreached: Option<BusError> = None;
+    let mut reached = false;
     loop {
         if options.max.is_some_and(|max| answered >= max) {
             return Ok(answered);
@@ -91,13 +95,20 @@ pub async fn work(bus: &Bus, options: &WorkOptions) -> Result<u64, WorkError> {
             .idle_exit
             .is_some_and(|idle| last_task.elapsed() >= idle)
         {
-            return Ok(answered);
+            return match unreached {
+                Some(e) if !reached => Err(e.into()),
+                _ => Ok(answered),
+            };
         }
         let deliveries = match bus.fetch(&queue, 1, Duration::from_secs(1)).await {
-            Ok(d) => d,
+            Ok(d) => {
+                reached = true;
+                d
+            }
             Err(e @ BusError::Refused(_)) => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot fetch tasks; retrying");
+                unreached = Some(e);
                 continue;
             }
         };

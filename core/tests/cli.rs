@@ -97,6 +97,34 @@ fn reindex_rebuilds_the_search_tokens_of_every_imported_narrative() {
 }
 
 #[test]
+fn a_worker_that_never_reaches_nats_exits_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    // Nothing listens on port 1.
+    let out = redress(
+        &db,
+        &[
+            "dept",
+            "work",
+            "--department",
+            "fraud",
+            "--answer",
+            "Checked",
+            "--idle-exit",
+            "2",
+            "--nats-url",
+            "nats://127.0.0.1:1",
+        ],
+    );
+    assert!(!out.status.success(), "exit status {:?}", out.status);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bus is unavailable"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn unreadable_rows_are_reported_by_line_and_the_rest_imported() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("redress.db");

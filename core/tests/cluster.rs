@@ -35,6 +35,41 @@ async fn wait_until(what: &str, within: Duration, mut check: impl AsyncFnMut() -
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_requires_a_password_is_reached_with_the_configured_user() {
+    use redress::bus::{Bus, BusConfig, NatsAuth};
+    let nats = NatsServer::start_with(&["--user", "redress", "--pass", "s3cret-pw"]);
+    let mut settings = redress::Settings::default_for("sqlite::memory:");
+    settings.nats.url = Some(nats.url());
+    settings.nats.prefix = support::unique("auth");
+    settings.nats.user = Some("redress".into());
+    settings.nats.password = Some("s3cret-pw".into());
+    let config = BusConfig::from_settings(&settings);
+    assert!(!format!("{:?}", config.auth).contains("s3cret-pw"));
+    let bus = Bus::nats(&nats.url(), config.clone()).await.unwrap();
+    bus.ensure()
+        .await
+        .expect("signed in, the streams are created");
+
+    for wrong in [
+        NatsAuth::Anonymous,
+        NatsAuth::UserPassword {
+            user: "redress".into(),
+            password: "guess".into(),
+        },
+    ] {
+        let refused = BusConfig {
+            auth: wrong,
+            ..config.clone()
+        };
+        match Bus::nats(&nats.url(), refused).await {
+            Err(_) => {}
+            Ok(bus) => assert!(bus.ensure().await.is_err(), "the server let a stranger in"),
+        }
+    }
+    bus.remove_streams().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_travels_from_filing_to_the_worker_binary_and_back() {
     let cluster = Cluster::new(SHARED_NATS);
     let core = cluster.start_core();

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-pub use names::{BusConfig, Delivering, Queue};
+pub use names::{BusConfig, Delivering, NatsAuth, Queue};
 
 /// Why the bus could not do what was asked.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -57,6 +57,33 @@ pub struct BusConfig {
     pub departments: Vec<DepartmentQueues>,
     /// Limits for a department not listed in the settings.
     pub default_department: Delivering,
+    /// How to sign in to NATS.
+    pub auth: NatsAuth,
+}
+
+/// How the client signs in to a NATS server.
+#[derive(Clone, Default)]
+pub enum NatsAuth {
+    /// A server without an `authorization` block.
+    #[default]
+    Anonymous,
+    UserPassword {
+        user: String,
+        password: String,
+    },
+}
+
+/// Names the way of signing in, never the password.
+impl std::fmt::Debug for NatsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Anonymous => f.write_str("Anonymous"),
+            Self::UserPassword { user, .. } => f
+                .debug_struct("UserPassword")
+                .field("user", user)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// The streams, by what they hold.
@@ -88,6 +115,7 @@ impl BusConfig {
                 ack_wait: Duration::from_secs(30),
                 max_deliver: 5,
             },
+            auth: NatsAuth::Anonymous,
         }
     }
 
@@ -115,6 +143,13 @@ impl BusConfig {
                     },
                 })
                 .collect(),
+            auth: match (&nats.user, &nats.password) {
+                (Some(user), Some(password)) => NatsAuth::UserPassword {
+                    user: user.clone(),
+                    password: password.clone(),
+                },
+                _ => NatsAuth::Anonymous,
+            },
             ..Self::new(&nats.prefix)
         }
     }

@@ -27,7 +27,7 @@ use futures_util::StreamExt;
 use tokio::sync::{Mutex, broadcast};
 
 use super::names::{MaxDeliveries, StreamKind};
-use super::{BusConfig, BusError, Delivery, Handle, Outgoing, Queue};
+use super::{BusConfig, BusError, Delivery, Handle, NatsAuth, Outgoing, Queue};
 
 const STREAMS: [StreamKind; 5] = [
     StreamKind::Tasks,
@@ -53,7 +53,13 @@ fn unavailable(e: impl Display) -> BusError {
 
 impl NatsBus {
     pub(super) async fn connect(url: &str, config: BusConfig) -> Result<Self, BusError> {
-        let client = async_nats::ConnectOptions::new()
+        let options = match &config.auth {
+            NatsAuth::Anonymous => async_nats::ConnectOptions::new(),
+            NatsAuth::UserPassword { user, password } => {
+                async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
+            }
+        };
+        let client = options
             .name("redress")
             .retry_on_initial_connect()
             .max_reconnects(None)

@@ -42,9 +42,10 @@ impl Field {
             "Sub-product" | "sub_product" => SubProduct,
             "Issue" | "issue" => Issue,
             "Sub-issue" | "sub_issue" => SubIssue,
-            "Consumer complaint narrative" | "consumer_narrative" | "complaint_what_happened" => {
-                Narrative
-            }
+            "Consumer complaint narrative"
+            | "consumer_complaint_narrative"
+            | "consumer_narrative"
+            | "complaint_what_happened" => Narrative,
             "Company public response" | "company_public_response" => CompanyPublicResponse,
             "Company" | "company" => Company,
             "State" | "state" => State,
@@ -299,6 +300,18 @@ mod tests {
             r.set(*f, v);
         }
         r
+    }
+
+    #[test]
+    fn every_name_a_narrative_column_goes_by_is_read_as_the_narrative() {
+        for name in [
+            "Consumer complaint narrative",
+            "consumer_complaint_narrative",
+            "consumer_narrative",
+            "complaint_what_happened",
+        ] {
+            assert_eq!(Field::from_name(name), Some(Field::Narrative), "{name}");
+        }
     }
 
     fn minimal() -> Vec<(Field, &'static str)> {

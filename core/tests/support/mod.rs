@@ -54,14 +54,21 @@ pub struct NatsServer {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
+    /// More command-line options, e.g. `--user` and `--pass`.
+    options: Vec<String>,
 }
 
 impl NatsServer {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(options: &[&str]) -> Self {
         let mut server = Self {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
         };
         server.restart();
         server
@@ -83,6 +90,7 @@ impl NatsServer {
                 "-sd",
             ])
             .arg(self.dir.path())
+            .args(&self.options)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
