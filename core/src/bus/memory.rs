@@ -6,8 +6,10 @@
 //! max-deliveries advisory JetStream does, which the dead-letter queue reads. Message ids are
 //! remembered for the duplicate window.
 //!
-//! Nothing survives a restart: the outbox in the database is what makes delivery durable,
-//! and it is re-published from there. Each stream keeps at most [`MAX_MESSAGES`] messages,
+//! Nothing survives a restart. A message the bus had not yet taken is still in the outbox
+//! and is published after the restart; one it had taken is gone with the process, but its
+//! task stays open in the database, where departments answer it through the REST API and
+//! the overdue sweep escalates it. Each stream keeps at most [`MAX_MESSAGES`] messages,
 //! dropping the oldest, so tasks nobody fetches (departments answering through the API)
 //! cannot fill the memory.
 
