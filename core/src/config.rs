@@ -309,10 +309,18 @@ pub fn is_department_name(name: &str) -> bool {
 /// A setting that could not be read or makes no sense.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// The reason is in the message and not chained as a source as well: printed with its
+    /// chain, it would read twice.
     #[error("cannot read settings: {0}")]
-    Read(#[from] config::ConfigError),
+    Read(config::ConfigError),
     #[error("setting {key} is invalid: {reason}")]
     Invalid { key: &'static str, reason: String },
+}
+
+impl From<config::ConfigError> for SettingsError {
+    fn from(e: config::ConfigError) -> Self {
+        Self::Read(e)
+    }
 }
 
 impl Settings {

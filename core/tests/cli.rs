@@ -125,6 +125,22 @@ fn a_worker_that_never_reaches_nats_exits_with_an_error() {
 }
 
 #[test]
+fn a_setting_of_the_wrong_type_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redress.db");
+    std::fs::write(
+        dir.path().join("redress.toml"),
+        "[http]\nworkers = \"abc\"\n",
+    )
+    .unwrap();
+    let out = redress(&db, &["migrate"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("http.workers"), "{stderr}");
+    assert_eq!(stderr.matches("invalid type").count(), 1, "{stderr}");
+}
+
+#[test]
 fn unreadable_rows_are_reported_by_line_and_the_rest_imported() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("redress.db");
