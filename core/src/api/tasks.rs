@@ -43,7 +43,8 @@ pub async fn create(
     let task = state
         .complaints
         .create_task(&id, input, &auth.caller)
-        .await?;
+        .await?
+        .shown_to(&auth.caller);
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/tasks/{}", task.id)))
         .json(task))
@@ -60,7 +61,13 @@ pub async fn of_complaint(
     auth: Authorized,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.complaints.tasks_of(&id, &auth.caller).await?))
+    let tasks = state.complaints.tasks_of(&id, &auth.caller).await?;
+    Ok(HttpResponse::Ok().json(
+        tasks
+            .into_iter()
+            .map(|t| t.shown_to(&auth.caller))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Tasks by department, state and region, oldest first.
@@ -74,12 +81,16 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let filter: TaskFilter = body::query(&req)?;
-    Ok(HttpResponse::Ok().json(
-        state
-            .complaints
-            .list_tasks(&filter, &auth.caller.scope)
-            .await?,
-    ))
+    let mut page = state
+        .complaints
+        .list_tasks(&filter, &auth.caller.scope)
+        .await?;
+    page.items = page
+        .items
+        .into_iter()
+        .map(|t| t.shown_to(&auth.caller))
+        .collect();
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One task.
@@ -94,7 +105,8 @@ pub async fn read(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "task")?;
-    Ok(HttpResponse::Ok().json(state.complaints.task_for(id, &auth.caller.scope).await?))
+    let task = state.complaints.task_for(id, &auth.caller.scope).await?;
+    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
 }
 
 /// Take a task on.
@@ -109,7 +121,8 @@ pub async fn claim(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "task")?;
-    Ok(HttpResponse::Ok().json(state.complaints.claim_task(id, &auth.caller).await?))
+    let task = state.complaints.claim_task(id, &auth.caller).await?;
+    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
 }
 
 /// Answer a task (departments without a bus worker answer here).
@@ -130,12 +143,11 @@ pub async fn answer(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "task")?;
     let input: TaskAnswer = body::json(&req, &raw)?;
-    Ok(HttpResponse::Ok().json(
-        state
-            .complaints
-            .answer_task(id, input, &auth.caller)
-            .await?,
-    ))
+    let task = state
+        .complaints
+        .answer_task(id, input, &auth.caller)
+        .await?;
+    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
 }
 
 /// Withdraw a task nobody needs any more. The body (`{"reason": ...}`) may be left out.
@@ -157,12 +169,11 @@ pub async fn cancel(
     } else {
         body::json(&req, &raw)?
     };
-    Ok(HttpResponse::Ok().json(
-        state
-            .complaints
-            .cancel_task(id, input, &auth.caller)
-            .await?,
-    ))
+    let task = state
+        .complaints
+        .cancel_task(id, input, &auth.caller)
+        .await?;
+    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
 }
 
 /// Escalated tasks: overdue ones in supervisors' queues, given-up ones in owners' queues.

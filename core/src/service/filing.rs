@@ -127,7 +127,10 @@ impl Complaints {
         let idempotency = idempotency
             .map(|(key, body)| {
                 let key = validate::required_text("Idempotency-Key", key, 255)?;
-                Ok::<_, ServiceError>((key, hex::encode(Sha256::digest(body))))
+                Ok::<_, ServiceError>((
+                    caller_key(&actor.0, &key),
+                    hex::encode(Sha256::digest(body)),
+                ))
             })
             .transpose()?;
 
@@ -476,6 +479,18 @@ impl Complaints {
 /// Reserves `count` consecutive reference numbers in `year` and returns the first.
 ///
 /// One upsert does it, so several replicas sharing a database never hand out a number twice.
+/// The stored form of an `Idempotency-Key`: the key within its caller's own namespace.
+/// Keys are chosen by clients, so two callers may pick the same one; scoped, neither can
+/// block the other's filing, learn that the key was used, or be handed the other's
+/// complaint and tracking token by replaying it.
+fn caller_key(actor: &str, key: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(actor.as_bytes());
+    digest.update([0]);
+    digest.update(key.as_bytes());
+    hex::encode(digest.finalize())
+}
+
 pub(crate) async fn next_references(
     db: &impl ConnectionTrait,
     year: i32,

@@ -185,6 +185,23 @@ impl Scope {
         })
     }
 
+    /// Whether the caller reaches tasks of this department in this domain as that
+    /// department: a department handler's own tasks, not every task of the domain.
+    pub fn addresses_department(&self, institution: &str, region: &str, department: &str) -> bool {
+        self.grants.iter().any(|g| {
+            g.domain.covers(institution, region)
+                && g.departments
+                    .as_ref()
+                    .is_some_and(|d| d.iter().any(|d| d == department))
+        })
+    }
+
+    /// Whether the caller reaches this domain as a whole or through this department.
+    pub fn covers_department(&self, institution: &str, region: &str, department: &str) -> bool {
+        self.covers_domain(institution, region)
+            || self.addresses_department(institution, region, department)
+    }
+
     /// The condition on `tasks` rows matching [`Scope::covers_task`]; None when nothing
     /// narrows the scope.
     pub(crate) fn task_condition(&self) -> Option<Condition> {

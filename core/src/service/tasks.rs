@@ -122,6 +122,31 @@ pub struct TaskView {
     pub version: i32,
 }
 
+impl TaskView {
+    /// The task as `caller` may see it. What was asked and answered is personal data (it
+    /// may name the customer, an account, what happened): it is shown to callers who may
+    /// read the complaint's personal data and to the department the task is addressed to,
+    /// and withheld from the rest, as a narrative is.
+    pub fn shown_to(mut self, caller: &Caller) -> Self {
+        let (institution, region, department) = (&self.institution, &self.region, &self.department);
+        if caller
+            .pii
+            .covers_department(institution, region, department)
+            || caller
+                .scope
+                .addresses_department(institution, region, department)
+        {
+            return self;
+        }
+        self.question = super::view::WITHHELD.to_owned();
+        self.answer = self.answer.map(|_| super::view::WITHHELD.to_owned());
+        self.answer_data = self
+            .answer_data
+            .map(|_| Value::String(super::view::WITHHELD.to_owned()));
+        self
+    }
+}
+
 impl From<task::Model> for TaskView {
     fn from(t: task::Model) -> Self {
         Self {
@@ -619,19 +644,65 @@ fn rule_matches(rule: &TaskRule, row: &complaint::Model) -> bool {
             .is_none_or(|r| row.region.eq_ignore_ascii_case(r))
 }
 
-/// Checks structured answer data: any JSON value up to a size.
+/// Checks structured answer data: a JSON object up to a size, with no NUL in its text and
+/// no number JSON readers would round (beyond ±2^53 only doubles are kept; such values,
+/// account numbers and the like, must come as strings).
 pub(crate) fn check_answer_data(
     field: &str,
     data: Option<Value>,
 ) -> Result<Option<Value>, ServiceError> {
-    match data {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) if value.to_string().len() > ANSWER_DATA_MAX => Err(ServiceError::invalid(
+    let value = match data {
+        None | Some(Value::Null) => return Ok(None),
+        Some(value @ Value::Object(_)) => value,
+        Some(_) => {
+            return Err(ServiceError::invalid(
+                field,
+                "invalid_value",
+                format!("{field} must be a JSON object (or null)"),
+            ));
+        }
+    };
+    if value.to_string().len() > ANSWER_DATA_MAX {
+        return Err(ServiceError::invalid(
             field,
             "too_long",
             format!("{field} is larger than {ANSWER_DATA_MAX} bytes"),
-        )),
-        Some(value) => Ok(Some(value)),
+        ));
+    }
+    if let Some(reason) = unfit_json(&value) {
+        return Err(ServiceError::invalid(
+            field,
+            "invalid_value",
+            format!("{field}: {reason}"),
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// Why a JSON value cannot be kept as given, if it cannot.
+fn unfit_json(value: &Value) -> Option<&'static str> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::String(s) if s.contains('\0') => Some("text must not contain NUL characters"),
+        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => n
+            .as_f64()
+            .filter(|f| f.abs() > EXACT)
+            .map(|_| "numbers beyond ±2^53 lose precision: send them as strings"),
+        Value::Number(n) if n.as_u64().is_some_and(|u| u > EXACT as u64) => {
+            Some("numbers beyond ±2^53 lose precision: send them as strings")
+        }
+        Value::Number(n) if n.as_i64().is_some_and(|i| i < -(EXACT as i64)) => {
+            Some("numbers beyond ±2^53 lose precision: send them as strings")
+        }
+        Value::Array(items) => items.iter().find_map(unfit_json),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some("keys must not contain NUL characters")
+            } else {
+                unfit_json(v)
+            }
+        }),
+        _ => None,
     }
 }
 

@@ -71,6 +71,21 @@ async fn a_retried_filing_returns_the_first_complaint(backend: Backend) {
     assert_eq!(body["error"]["code"], "idempotency_key_reused");
     assert_eq!(body["error"]["field"], "Idempotency-Key");
     assert_eq!(store.complaint_rows().await, 1);
+
+    // Keys belong to their caller: another caller's identical request is a new filing,
+    // never a replay of the first (its complaint and tracking token), nor a refusal.
+    let other = store
+        .token_for("t-second-agent", &[("agent", "default/UK")])
+        .await;
+    let (status, theirs) = send(
+        &app,
+        request().insert_header(("Authorization", format!("Bearer {other}"))),
+    )
+    .await;
+    assert_eq!(status, 201, "{theirs}");
+    assert_ne!(theirs["complaint"]["id"], first["complaint"]["id"]);
+    assert_ne!(theirs["tracking_token"], first["tracking_token"]);
+    assert_eq!(store.complaint_rows().await, 2);
     store.finish().await;
 }
 

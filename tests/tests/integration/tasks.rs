@@ -367,7 +367,91 @@ async fn an_overdue_task_is_escalated_once_whatever_the_replicas(backend: Backen
     store.finish().await;
 }
 
+async fn what_a_task_asks_is_shown_to_its_department_and_to_readers_of_personal_data(
+    backend: Backend,
+) {
+    let store = TestStore::new(backend).await;
+    let app = store.app().await;
+    let id = in_progress(&app).await;
+    let question = "Did Jane Q. Customer authorise the transfer from account 4417?";
+    let (status, created) = send(
+        &app,
+        post_json(
+            &format!("/v1/complaints/{id}/tasks"),
+            &json!({"department": "fraud", "question": question}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let task = created["id"].as_i64().unwrap();
+    // Findings are an object, kept exactly: nothing JSON readers would round or cut.
+    for data in [
+        json!("x"),
+        json!([1]),
+        serde_json::from_str::<Value>(r#"{"n": 123456789012345678901234567890}"#).unwrap(),
+        json!({"n": 9_007_199_254_740_993_u64}),
+        json!({"k": "a\u{0}b"}),
+    ] {
+        let (status, body) = send(
+            &app,
+            post_json(
+                &format!("/v1/tasks/{task}/answer"),
+                &json!({"answer": "x", "data": data}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 422, "{data} -> {body}");
+        assert_eq!(body["error"]["field"], "data", "{data} -> {body}");
+    }
+    let (_, still) = send(&app, get(&format!("/v1/tasks/{task}"))).await;
+    assert_eq!(still["state"], "open", "{still}");
+    let (status, answered) = send(
+        &app,
+        post_json(
+            &format!("/v1/tasks/{task}/answer"),
+            &json!({"answer": "Not authorised by Jane", "data": {"account": "4417"}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{answered}");
+
+    let auditor = store.token_for("t-auditor", &[("auditor", "*")]).await;
+    let officer = store
+        .token_for("t-officer", &[("compliance_officer", "*")])
+        .await;
+    let fraud = store
+        .token_for("t-fraud", &[("department_handler", "*")])
+        .await;
+    store.grant(&["g2", "t-fraud", "fraud"]).await;
+    let read = |token: &str, path: String| {
+        get(&path).insert_header(("Authorization", format!("Bearer {token}")))
+    };
+
+    for token in [&officer, &fraud] {
+        let (status, seen) = send(&app, read(token, format!("/v1/tasks/{task}"))).await;
+        assert_eq!(status, 200, "{seen}");
+        assert_eq!(seen["question"], question);
+        assert_eq!(seen["answer"], "Not authorised by Jane");
+        assert_eq!(seen["answer_data"]["account"], "4417");
+    }
+    let (status, one) = send(&app, read(&auditor, format!("/v1/tasks/{task}"))).await;
+    let (_, page) = send(&app, read(&auditor, "/v1/tasks".into())).await;
+    let (_, of_complaint) = send(&app, read(&auditor, format!("/v1/complaints/{id}/tasks"))).await;
+    assert_eq!(status, 200, "{one}");
+    for seen in [&one, &page["items"][0], &of_complaint[0]] {
+        assert_eq!(seen["id"], task, "{seen}");
+        assert_eq!(seen["question"], "****");
+        assert_eq!(seen["answer"], "****");
+        assert_eq!(seen["answer_data"], "****");
+        // What is not personal stays readable.
+        assert_eq!(seen["department"], "fraud");
+        assert_eq!(seen["state"], "answered");
+    }
+    store.finish().await;
+}
+
 crate::on_both_backends!(
+    what_a_task_asks_is_shown_to_its_department_and_to_readers_of_personal_data,
     a_complaint_waits_on_the_department_until_its_tasks_are_done,
     bad_task_requests_are_refused_and_write_nothing,
     filing_rules_create_tasks,
