@@ -372,10 +372,9 @@ impl Complaints {
                 input.assignee.as_deref(),
                 NAME_MAX,
             )?),
-            department: Set(validate::optional_text(
+            department: Set(validate::department(
                 "department",
                 input.department.as_deref(),
-                64,
             )?),
             received_at: Set(received_at),
             customer_time_zone: Set(validate::time_zone(

@@ -81,7 +81,7 @@ impl Complaints {
             update = update.col_expr(complaint::Column::Assignee, Expr::value(value));
         }
         if let Some(department) = &change.department {
-            let value = validate::optional_text("department", Some(department), 64)?;
+            let value = validate::department("department", Some(department))?;
             changed.insert(
                 "department".into(),
                 json!({"from": current.department, "to": value}),

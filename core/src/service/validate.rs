@@ -35,6 +35,22 @@ pub fn optional_text(
     }
 }
 
+/// A department a complaint is routed to: the same names tasks and NATS subjects take
+/// (letters, digits, `_`, `-`), so the complaint's department can be asked as one.
+pub fn department(field: &str, value: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let value = optional_text(field, value, 64)?;
+    if let Some(name) = &value
+        && !crate::config::is_department_name(name)
+    {
+        return Err(ServiceError::invalid(
+            field,
+            "invalid_value",
+            format!("{field} takes 1 to 64 letters, digits, _ or -"),
+        ));
+    }
+    Ok(value)
+}
+
 /// A query parameter matched as given: checked for length and control characters but not
 /// trimmed, since it is compared with stored values exactly. PostgreSQL refuses a NUL in
 /// text, so one must never reach the query.

@@ -308,6 +308,15 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             Some("department"),
         ),
         (
+            "a department no subject can name",
+            "PATCH",
+            this,
+            json!({"department": "../../etc"}).to_string().into_bytes(),
+            422,
+            "invalid_value",
+            Some("department"),
+        ),
+        (
             "invalid UTF-8",
             "PATCH",
             this,
