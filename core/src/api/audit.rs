@@ -68,6 +68,7 @@ pub async fn records(
         .order_by_asc(audit_record::Column::Seq)
         .limit(limit);
     if let Some(object) = filter.object {
+        crate::service::validate::parameter_text("object", &object, 200)?;
         query = query.filter(audit_record::Column::Object.eq(object));
     }
     if !auth.caller.scope.is_all() {

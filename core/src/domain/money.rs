@@ -12,9 +12,62 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
     #[schema(value_type = String, example = "125.50")]
+    #[serde(deserialize_with = "plain_amount")]
     pub amount: Decimal,
     #[schema(example = "USD")]
     pub currency: String,
+}
+
+/// Reads an amount written the way people write money: digits with an optional fraction
+/// after a dot, as text (`"125.50"`) or a JSON number (`125.5`). `Decimal`'s own parser
+/// also takes `"1e10"`, `"+5"`, `".5"` and `"1_000"`, none of which a complaint form
+/// should turn into a sum. A leading minus passes, for the sign check to name it.
+fn plain_amount<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    use serde::de::{self, Visitor};
+
+    struct Plain;
+
+    /// The message never quotes the value: it may be anything a customer typed.
+    const EXPECTED: &str =
+        "an amount of digits with an optional fraction after a dot, e.g. \"125.50\"";
+
+    impl Visitor<'_> for Plain {
+        type Value = Decimal;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(EXPECTED)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+            let unsigned = v.strip_prefix('-').unwrap_or(v);
+            let (whole, fraction) = match unsigned.split_once('.') {
+                Some((whole, fraction)) => (whole, Some(fraction)),
+                None => (unsigned, None),
+            };
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+                return Err(E::custom(EXPECTED));
+            }
+            v.parse::<Decimal>().map_err(|_| E::custom(EXPECTED))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+            // The shortest text that reads back as the same double: 125.5, not 125.4999...
+            v.to_string()
+                .parse::<Decimal>()
+                .map_err(|_| E::custom(EXPECTED))
+        }
+    }
+
+    deserializer.deserialize_any(Plain)
 }
 
 /// A validated amount.
@@ -96,6 +149,31 @@ mod tests {
         MoneyInput {
             amount: amount.parse().unwrap(),
             currency: currency.into(),
+        }
+    }
+
+    #[test]
+    fn only_plainly_written_amounts_are_read() {
+        let read = |amount: serde_json::Value| {
+            serde_json::from_value::<MoneyInput>(
+                serde_json::json!({"amount": amount, "currency": "USD"}),
+            )
+            .map(|m| m.amount.to_string())
+        };
+        for (given, kept) in [
+            (serde_json::json!("125.50"), "125.50"),
+            (serde_json::json!("0"), "0"),
+            (serde_json::json!("-0.01"), "-0.01"),
+            (serde_json::json!(125.5), "125.5"),
+            (serde_json::json!(40), "40"),
+        ] {
+            assert_eq!(read(given.clone()).unwrap(), kept, "{given}");
+        }
+        for given in [
+            "1e10", "+5", ".5", "5.", "1_000", " 5", "5 ", "", "-", "1.2.3", "0x10",
+        ] {
+            let err = read(serde_json::json!(given)).unwrap_err().to_string();
+            assert!(err.contains("digits"), "{given:?}: {err}");
         }
     }
 

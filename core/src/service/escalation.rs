@@ -245,6 +245,7 @@ impl Complaints {
             );
         }
         if let Some(queue) = &filter.queue {
+            super::validate::parameter_text("queue", queue, 128)?;
             query = query.filter(escalation::Column::Queue.eq(queue.as_str()));
         }
         match filter.open {

@@ -315,6 +315,20 @@ impl Complaints {
                 phone: validate::optional_text("customer.phone", c.phone.as_deref(), 32)?,
             }),
         };
+        if let Some(c) = &customer
+            && c.number.is_none()
+            && c.name.is_none()
+            && c.email.is_none()
+            && c.phone.is_none()
+        {
+            // A customer record with nothing in it identifies nobody and could never be
+            // found, exported or erased on anyone's request.
+            return Err(ServiceError::invalid(
+                "customer",
+                "required",
+                "customer needs at least one of name, email, phone, customer_number; leave it out when unknown",
+            ));
+        }
 
         let complaint = complaint::ActiveModel {
             external_id: Set(None),

@@ -314,6 +314,7 @@ impl Complaints {
             query = query.filter(condition);
         }
         if let Some(department) = &filter.department {
+            validate::parameter_text("department", department, 64)?;
             query = query.filter(task::Column::Department.eq(department.as_str()));
         }
         if let Some(state) = filter.state {

@@ -124,6 +124,20 @@ async fn bad_filings_are_refused_with_the_field_named(backend: Backend) {
             Some("amount_disputed.amount"),
         ),
         (
+            "an amount in exponent form",
+            with(|b| b["amount_disputed"]["amount"] = json!("1e10")),
+            422,
+            "invalid_value",
+            Some("amount_disputed.amount"),
+        ),
+        (
+            "an empty customer",
+            with(|b| b["customer"] = json!({})),
+            422,
+            "required",
+            Some("customer"),
+        ),
+        (
             "bad e-mail",
             with(|b| b["customer"]["email"] = json!("not an address")),
             422,

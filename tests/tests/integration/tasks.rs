@@ -215,6 +215,16 @@ async fn bad_task_requests_are_refused_and_write_nothing(backend: Backend) {
     let (status, body) = send(&app, get("/v1/tasks?state=lost")).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "state");
+    // PostgreSQL refuses a NUL in text: such filters are turned away before any query.
+    for (path, field) in [
+        ("/v1/tasks?department=fr%00aud", "department"),
+        ("/v1/escalations?queue=a%00b", "queue"),
+        ("/v1/audit/records?object=complaint%3A1%00", "object"),
+    ] {
+        let (status, body) = send(&app, get(path)).await;
+        assert_eq!(status, 422, "{path} -> {body}");
+        assert_eq!(body["error"]["field"], field, "{path} -> {body}");
+    }
     assert_eq!(store.event_rows().await, events_before);
 
     // A withdrawn complaint takes no tasks.
