@@ -10,8 +10,8 @@ use super::body;
 use super::error::{ApiError, ErrorBody};
 use crate::error::ServiceError;
 use crate::service::{
-    EscalationFilter, EscalationView, NewTask, TaskAnswer, TaskCancel, TaskFilter, TaskPage,
-    TaskView,
+    Complaints, EscalationFilter, EscalationView, NewTask, TaskAnswer, TaskCancel, TaskFilter,
+    TaskPage, TaskView,
 };
 
 /// Ids in paths: anything but a positive number names nothing.
@@ -43,8 +43,8 @@ pub async fn create(
     let task = state
         .complaints
         .create_task(&id, input, &auth.caller)
-        .await?
-        .shown_to(&auth.caller);
+        .await?;
+    let task = Complaints::as_written(task, &auth.caller);
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/tasks/{}", task.id)))
         .json(task))
@@ -62,12 +62,7 @@ pub async fn of_complaint(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let tasks = state.complaints.tasks_of(&id, &auth.caller).await?;
-    Ok(HttpResponse::Ok().json(
-        tasks
-            .into_iter()
-            .map(|t| t.shown_to(&auth.caller))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(state.complaints.present_tasks(tasks, &auth.caller).await?))
 }
 
 /// Tasks by department, state and region, oldest first.
@@ -85,11 +80,10 @@ pub async fn list(
         .complaints
         .list_tasks(&filter, &auth.caller.scope)
         .await?;
-    page.items = page
-        .items
-        .into_iter()
-        .map(|t| t.shown_to(&auth.caller))
-        .collect();
+    page.items = state
+        .complaints
+        .present_tasks(page.items, &auth.caller)
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -106,7 +100,7 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "task")?;
     let task = state.complaints.task_for(id, &auth.caller.scope).await?;
-    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
+    Ok(HttpResponse::Ok().json(state.complaints.present_task(task, &auth.caller).await?))
 }
 
 /// Take a task on.
@@ -122,7 +116,7 @@ pub async fn claim(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&id, "task")?;
     let task = state.complaints.claim_task(id, &auth.caller).await?;
-    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
+    Ok(HttpResponse::Ok().json(state.complaints.present_task(task, &auth.caller).await?))
 }
 
 /// Answer a task (departments without a bus worker answer here).
@@ -147,7 +141,7 @@ pub async fn answer(
         .complaints
         .answer_task(id, input, &auth.caller)
         .await?;
-    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
+    Ok(HttpResponse::Ok().json(state.complaints.present_task(task, &auth.caller).await?))
 }
 
 /// Withdraw a task nobody needs any more. The body (`{"reason": ...}`) may be left out.
@@ -173,7 +167,7 @@ pub async fn cancel(
         .complaints
         .cancel_task(id, input, &auth.caller)
         .await?;
-    Ok(HttpResponse::Ok().json(task.shown_to(&auth.caller)))
+    Ok(HttpResponse::Ok().json(state.complaints.present_task(task, &auth.caller).await?))
 }
 
 /// Escalated tasks: overdue ones in supervisors' queues, given-up ones in owners' queues.

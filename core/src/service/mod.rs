@@ -230,15 +230,32 @@ impl Complaints {
         row: &complaint::Model,
         what: &'static str,
     ) -> Result<(), ServiceError> {
+        self.record_pii_reads(caller, &[(row.id, &row.institution, &row.region)], what)
+            .await
+    }
+
+    /// [`Self::record_pii_read`] for several complaints, given by id and domain, in one
+    /// transaction.
+    pub(crate) async fn record_pii_reads(
+        &self,
+        caller: &Caller,
+        complaints: &[(i64, &str, &str)],
+        what: &'static str,
+    ) -> Result<(), ServiceError> {
+        if complaints.is_empty() {
+            return Ok(());
+        }
+        let entries = complaints
+            .iter()
+            .map(|(id, institution, region)| {
+                audit::Entry::new(&caller.actor.0, "pii.read", format!("complaint:{id}"))
+                    .domain(domain_of(institution, region))
+                    .details(serde_json::json!({"shown": what}))
+            })
+            .collect();
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
-        audit::append(
-            &txn,
-            audit::Entry::new(&caller.actor.0, "pii.read", format!("complaint:{}", row.id))
-                .domain(domain_of(&row.institution, &row.region))
-                .details(serde_json::json!({"shown": what})),
-        )
-        .await?;
+        audit::append_many(&txn, entries).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -123,27 +123,85 @@ pub struct TaskView {
 }
 
 impl TaskView {
-    /// The task as `caller` may see it. What was asked and answered is personal data (it
-    /// may name the customer, an account, what happened): it is shown to callers who may
-    /// read the complaint's personal data and to the department the task is addressed to,
-    /// and withheld from the rest, as a narrative is.
-    pub fn shown_to(mut self, caller: &Caller) -> Self {
+    /// Whether `caller` may see what the task asks and was answered. That text is personal
+    /// data (it may name the customer, an account, what happened): it is shown to callers
+    /// who may read the complaint's personal data and to the department the task is
+    /// addressed to, and withheld from the rest, as a narrative is.
+    fn readable_by(&self, caller: &Caller) -> bool {
         let (institution, region, department) = (&self.institution, &self.region, &self.department);
-        if caller
+        caller
             .pii
             .covers_department(institution, region, department)
             || caller
                 .scope
                 .addresses_department(institution, region, department)
-        {
-            return self;
-        }
+    }
+
+    fn withheld(mut self) -> Self {
         self.question = super::view::WITHHELD.to_owned();
         self.answer = self.answer.map(|_| super::view::WITHHELD.to_owned());
         self.answer_data = self
             .answer_data
             .map(|_| Value::String(super::view::WITHHELD.to_owned()));
         self
+    }
+}
+
+impl Complaints {
+    /// Tasks as `caller` may see them: the text withheld where [`TaskView`] says so, and
+    /// every complaint whose task text is shown recorded in the audit trail as a read of
+    /// personal data, as a complaint read is.
+    ///
+    /// # Errors
+    /// The audit append failed.
+    pub async fn present_tasks(
+        &self,
+        tasks: Vec<TaskView>,
+        caller: &Caller,
+    ) -> Result<Vec<TaskView>, ServiceError> {
+        let mut shown = std::collections::BTreeMap::new();
+        let tasks: Vec<TaskView> = tasks
+            .into_iter()
+            .map(|task| {
+                if task.readable_by(caller) {
+                    shown.insert(
+                        task.complaint_id,
+                        (task.institution.clone(), task.region.clone()),
+                    );
+                    task
+                } else {
+                    task.withheld()
+                }
+            })
+            .collect();
+        let read: Vec<(i64, &str, &str)> = shown
+            .iter()
+            .map(|(id, (institution, region))| (*id, institution.as_str(), region.as_str()))
+            .collect();
+        self.record_pii_reads(caller, &read, "task").await?;
+        Ok(tasks)
+    }
+
+    /// [`Self::present_tasks`] for one task.
+    ///
+    /// # Errors
+    /// The audit append failed.
+    pub async fn present_task(
+        &self,
+        task: TaskView,
+        caller: &Caller,
+    ) -> Result<TaskView, ServiceError> {
+        let mut shown = self.present_tasks(vec![task], caller).await?;
+        Ok(shown.remove(0))
+    }
+
+    /// A task as its author sees it on creation: what they wrote is not a read to audit.
+    pub fn as_written(task: TaskView, caller: &Caller) -> TaskView {
+        if task.readable_by(caller) {
+            task
+        } else {
+            task.withheld()
+        }
     }
 }
 

@@ -437,6 +437,20 @@ async fn what_a_task_asks_is_shown_to_its_department_and_to_readers_of_personal_
         get(&path).insert_header(("Authorization", format!("Bearer {token}")))
     };
 
+    // Each showing of the text is a read of personal data in the audit trail; the
+    // withheld one is not.
+    let task_reads = || async {
+        use redress::store::entity::audit_record;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        audit_record::Entity::find()
+            .filter(audit_record::Column::Action.eq("pii.read"))
+            .filter(audit_record::Column::Object.eq(format!("complaint:{id}")))
+            .filter(audit_record::Column::Details.contains("task"))
+            .count(store.complaints.db())
+            .await
+            .unwrap()
+    };
+    let reads_before = task_reads().await;
     for token in [&officer, &fraud] {
         let (status, seen) = send(&app, read(token, format!("/v1/tasks/{task}"))).await;
         assert_eq!(status, 200, "{seen}");
@@ -444,6 +458,7 @@ async fn what_a_task_asks_is_shown_to_its_department_and_to_readers_of_personal_
         assert_eq!(seen["answer"], "Not authorised by Jane");
         assert_eq!(seen["answer_data"]["account"], "4417");
     }
+    assert_eq!(task_reads().await, reads_before + 2);
     let (status, one) = send(&app, read(&auditor, format!("/v1/tasks/{task}"))).await;
     let (_, page) = send(&app, read(&auditor, "/v1/tasks".into())).await;
     let (_, of_complaint) = send(&app, read(&auditor, format!("/v1/complaints/{id}/tasks"))).await;
@@ -457,6 +472,7 @@ async fn what_a_task_asks_is_shown_to_its_department_and_to_readers_of_personal_
         assert_eq!(seen["department"], "fraud");
         assert_eq!(seen["state"], "answered");
     }
+    assert_eq!(task_reads().await, reads_before + 2);
     store.finish().await;
 }
 
