@@ -20,7 +20,7 @@ use super::outbox::{self, OutboxMessage};
 use super::personal::{BODY, seal};
 use super::view::status_of;
 use super::{Caller, Complaints, EventRecord, Scope, validate, version_conflict};
-use crate::config::{TaskRule, is_department_name};
+use crate::config::TaskRule;
 use crate::domain::{Region, Status, TaskState, TaskStateError};
 use crate::error::ServiceError;
 use crate::keys::DataKey;
@@ -137,6 +137,17 @@ impl TaskView {
                 .addresses_department(institution, region, department)
     }
 
+    /// The task as `caller` may see it: the text withheld unless [`Self::readable_by`].
+    /// Showing it is a read to audit unless the caller has just written it; see
+    /// [`Complaints::present_tasks`].
+    pub fn as_seen_by(self, caller: &Caller) -> Self {
+        if self.readable_by(caller) {
+            self
+        } else {
+            self.withheld()
+        }
+    }
+
     fn withheld(mut self) -> Self {
         self.question = super::view::WITHHELD.to_owned();
         self.answer = self.answer.map(|_| super::view::WITHHELD.to_owned());
@@ -160,26 +171,18 @@ impl Complaints {
         caller: &Caller,
     ) -> Result<Vec<TaskView>, ServiceError> {
         let mut shown = std::collections::BTreeMap::new();
-        let tasks: Vec<TaskView> = tasks
-            .into_iter()
-            .map(|task| {
-                if task.readable_by(caller) {
-                    shown.insert(
-                        task.complaint_id,
-                        (task.institution.clone(), task.region.clone()),
-                    );
-                    task
-                } else {
-                    task.withheld()
-                }
-            })
-            .collect();
+        for task in tasks.iter().filter(|t| t.readable_by(caller)) {
+            shown.insert(
+                task.complaint_id,
+                (task.institution.as_str(), task.region.as_str()),
+            );
+        }
         let read: Vec<(i64, &str, &str)> = shown
-            .iter()
-            .map(|(id, (institution, region))| (*id, institution.as_str(), region.as_str()))
+            .into_iter()
+            .map(|(id, (institution, region))| (id, institution, region))
             .collect();
         self.record_pii_reads(caller, &read, "task").await?;
-        Ok(tasks)
+        Ok(tasks.into_iter().map(|t| t.as_seen_by(caller)).collect())
     }
 
     /// [`Self::present_tasks`] for one task.
@@ -193,15 +196,6 @@ impl Complaints {
     ) -> Result<TaskView, ServiceError> {
         let mut shown = self.present_tasks(vec![task], caller).await?;
         Ok(shown.remove(0))
-    }
-
-    /// A task as its author sees it on creation: what they wrote is not a read to audit.
-    pub fn as_written(task: TaskView, caller: &Caller) -> TaskView {
-        if task.readable_by(caller) {
-            task
-        } else {
-            task.withheld()
-        }
     }
 }
 
@@ -653,13 +647,7 @@ impl Complaints {
 
     fn check_department(&self, name: &str, region: &str) -> Result<String, ServiceError> {
         let name = name.trim();
-        if !is_department_name(name) {
-            return Err(ServiceError::invalid(
-                "department",
-                "invalid_department",
-                "a department name is 1 to 64 letters, digits, _ or -",
-            ));
-        }
+        validate::department_name("department", name)?;
         if self.tasks.departments.is_empty() {
             return Ok(name.to_owned());
         }
@@ -740,17 +728,16 @@ pub(crate) fn check_answer_data(
 
 /// Why a JSON value cannot be kept as given, if it cannot.
 fn unfit_json(value: &Value) -> Option<&'static str> {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    /// 2^53: past it, not every integer has a double of its own.
+    const EXACT: u64 = 1 << 53;
+    let beyond_doubles = |n: &serde_json::Number| match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => u > EXACT,
+        (None, Some(i)) => i.unsigned_abs() > EXACT,
+        (None, None) => n.as_f64().is_some_and(|f| f.abs() > EXACT as f64),
+    };
     match value {
         Value::String(s) if s.contains('\0') => Some("text must not contain NUL characters"),
-        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => n
-            .as_f64()
-            .filter(|f| f.abs() > EXACT)
-            .map(|_| "numbers beyond ±2^53 lose precision: send them as strings"),
-        Value::Number(n) if n.as_u64().is_some_and(|u| u > EXACT as u64) => {
-            Some("numbers beyond ±2^53 lose precision: send them as strings")
-        }
-        Value::Number(n) if n.as_i64().is_some_and(|i| i < -(EXACT as i64)) => {
+        Value::Number(n) if beyond_doubles(n) => {
             Some("numbers beyond ±2^53 lose precision: send them as strings")
         }
         Value::Array(items) => items.iter().find_map(unfit_json),

@@ -35,18 +35,24 @@ pub fn optional_text(
     }
 }
 
-/// A department a complaint is routed to: the same names tasks and NATS subjects take
-/// (letters, digits, `_`, `-`), so the complaint's department can be asked as one.
+/// A department's name as tasks, complaints and NATS subjects take it (letters, digits,
+/// `_`, `-`), so a complaint's department can be asked as one.
+pub fn department_name(field: &str, name: &str) -> Result<(), ServiceError> {
+    if crate::config::is_department_name(name) {
+        return Ok(());
+    }
+    Err(ServiceError::invalid(
+        field,
+        "invalid_department",
+        "a department name is 1 to 64 letters, digits, _ or -",
+    ))
+}
+
+/// The department a complaint is routed to, if any: [`department_name`] once trimmed.
 pub fn department(field: &str, value: Option<&str>) -> Result<Option<String>, ServiceError> {
     let value = optional_text(field, value, 64)?;
-    if let Some(name) = &value
-        && !crate::config::is_department_name(name)
-    {
-        return Err(ServiceError::invalid(
-            field,
-            "invalid_value",
-            format!("{field} takes 1 to 64 letters, digits, _ or -"),
-        ));
+    if let Some(name) = &value {
+        department_name(field, name)?;
     }
     Ok(value)
 }

@@ -313,7 +313,7 @@ async fn bad_bodies_after_filing_are_refused_and_write_nothing(backend: Backend)
             this,
             json!({"department": "../../etc"}).to_string().into_bytes(),
             422,
-            "invalid_value",
+            "invalid_department",
             Some("department"),
         ),
         (
