@@ -63,8 +63,17 @@ pub async fn records(
             Some("limit".into()),
         ));
     }
+    let after = filter.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "out_of_range",
+            "after is a record's sequence number, never negative",
+            Some("after".into()),
+        ));
+    }
     let mut query = audit_record::Entity::find()
-        .filter(audit_record::Column::Seq.gt(filter.after.unwrap_or(0)))
+        .filter(audit_record::Column::Seq.gt(after))
         .order_by_asc(audit_record::Column::Seq)
         .limit(limit);
     if let Some(object) = filter.object {

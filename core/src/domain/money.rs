@@ -1,7 +1,7 @@
 //! Amounts of money kept as whole minor units (cents, pence, fen) with their ISO 4217 currency,
 //! so sums never drift the way floating point does.
 
-use iso_currency::Currency;
+use iso_currency::{Currency, Flag};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,10 @@ pub enum MoneyError {
     Negative,
     #[error("unknown ISO 4217 currency code")]
     UnknownCurrency,
+    #[error(
+        "{0} is an ISO 4217 fund, metal, unit of account or test code, not money paid to a customer"
+    )]
+    NotPaidOut(&'static str),
     #[error("{currency} has {exponent} decimal places; the amount has more")]
     TooPrecise {
         currency: &'static str,
@@ -97,10 +101,16 @@ impl Money {
     /// Validates an API amount.
     ///
     /// # Errors
-    /// Negative amounts, unknown currencies, more decimals than the currency has, overflow.
+    /// Negative amounts, unknown currencies, codes nobody is paid in (gold, SDR, `XXX`),
+    /// more decimals than the currency has, overflow.
     pub fn parse(input: &MoneyInput) -> Result<Self, MoneyError> {
         let currency =
             Currency::from_code(input.currency.trim()).ok_or(MoneyError::UnknownCurrency)?;
+        // Superseded currencies (HRK, BGN) stay: a complaint may be about a payment made
+        // before the change.
+        if currency.has_flag(Flag::Special) || currency.has_flag(Flag::Fund) {
+            return Err(MoneyError::NotPaidOut(currency.code()));
+        }
         if input.amount.is_sign_negative() && !input.amount.is_zero() {
             return Err(MoneyError::Negative);
         }
@@ -199,6 +209,17 @@ mod tests {
         assert_eq!(
             Money::parse(&input("1", "XYZ")),
             Err(MoneyError::UnknownCurrency)
+        );
+        for code in ["XXX", "XTS", "XAU", "XDR", "USN", "CLF"] {
+            assert_eq!(
+                Money::parse(&input("1", code)),
+                Err(MoneyError::NotPaidOut(code)),
+                "{code}"
+            );
+        }
+        assert_eq!(
+            Money::parse(&input("10.00", "HRK")).unwrap().minor_units,
+            1000
         );
         assert!(matches!(
             Money::parse(&input("1.5", "JPY")),

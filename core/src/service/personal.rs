@@ -270,17 +270,20 @@ impl Complaints {
             let Some(last) = rows.last() else { break };
             after = last.id;
             let txn = crate::store::begin_write(&self.db).await?;
+            // The fingerprint is keyed with the domain the customer was filed in; a
+            // customer belongs to one domain, so any of their complaints names it.
+            let regions: std::collections::HashMap<i64, String> = complaint::Entity::find()
+                .select_only()
+                .column(complaint::Column::CustomerId)
+                .column(complaint::Column::Region)
+                .filter(complaint::Column::CustomerId.is_in(rows.iter().map(|r| r.id)))
+                .into_tuple::<(i64, String)>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect();
             for row in rows {
-                // The fingerprint is keyed with the domain the customer was filed in; a
-                // customer belongs to one domain, so any of their complaints names it.
-                let Some(region) = complaint::Entity::find()
-                    .select_only()
-                    .column(complaint::Column::Region)
-                    .filter(complaint::Column::CustomerId.eq(row.id))
-                    .into_tuple::<String>()
-                    .one(&txn)
-                    .await?
-                else {
+                let Some(region) = regions.get(&row.id) else {
                     continue;
                 };
                 let key = self.data_key(&txn, row.data_key_id.as_deref()).await?;
@@ -291,7 +294,7 @@ impl Complaints {
                 else {
                     continue;
                 };
-                let domain = super::domain_of(&row.institution, &region);
+                let domain = super::domain_of(&row.institution, region);
                 customer::Entity::update_many()
                     .col_expr(
                         customer::Column::NumberIndex,

@@ -376,6 +376,13 @@ impl Complaints {
             query = query.filter(task::Column::Region.eq(<&str>::from(region)));
         }
         if let Some(after) = filter.after {
+            if after < 0 {
+                return Err(ServiceError::invalid(
+                    "after",
+                    "out_of_range",
+                    "after is a task id, never negative",
+                ));
+            }
             query = query.filter(task::Column::Id.gt(after));
         }
         let mut items: Vec<TaskView> = query

@@ -177,7 +177,7 @@ pub fn day_in_range(field: &str, day: NaiveDate) -> Result<NaiveDate, ServiceErr
 pub fn money(field: &str, input: &MoneyInput) -> Result<Money, ServiceError> {
     Money::parse(input).map_err(|e| {
         let part = match e {
-            MoneyError::UnknownCurrency => "currency",
+            MoneyError::UnknownCurrency | MoneyError::NotPaidOut(_) => "currency",
             MoneyError::Negative | MoneyError::TooPrecise { .. } | MoneyError::TooLarge => "amount",
         };
         ServiceError::invalid(format!("{field}.{part}"), "invalid_amount", e.to_string())

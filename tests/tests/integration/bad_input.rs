@@ -117,6 +117,13 @@ async fn bad_filings_are_refused_with_the_field_named(backend: Backend) {
             Some("amount_disputed.currency"),
         ),
         (
+            "the code for no currency",
+            with(|b| b["amount_disputed"]["currency"] = json!("XXX")),
+            422,
+            "invalid_amount",
+            Some("amount_disputed.currency"),
+        ),
+        (
             "too many decimals",
             with(|b| b["amount_disputed"]["amount"] = json!("1.001")),
             422,
@@ -252,6 +259,8 @@ async fn bad_queries_and_paths_are_refused(backend: Backend) {
         ("/v1/complaints?colour=red", 422, None),
         ("/v1/reports/counts", 422, Some("by")),
         ("/v1/reports/counts?by=shoe_size", 422, Some("by")),
+        ("/v1/tasks?after=-1", 422, Some("after")),
+        ("/v1/audit/records?after=-1", 422, Some("after")),
         ("/v1/complaints/not-an-id", 404, None),
         ("/v1/complaints/999999", 404, None),
         ("/v1/nowhere", 404, None),

@@ -31,10 +31,7 @@ async fn no_personal_value_appears_in_the_logs(backend: Backend) {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Other tests run on other threads without this subscriber; a callsite they reached
-    // first may have cached "nobody listens". Asking again makes this thread's answer count.
-    tracing::callsite::rebuild_interest_cache();
+    let _guard = crate::capture::on_this_thread(subscriber);
 
     let store = TestStore::new(backend).await;
     let app = store.app().await;

@@ -8,6 +8,7 @@ mod audit;
 mod bad_bodies;
 mod bad_input;
 mod bus;
+mod capture;
 mod compliance;
 mod concurrency;
 mod control;

@@ -37,10 +37,7 @@ async fn one_trace_runs_from_the_request_to_the_applied_answer(backend: Backend)
             .with_tracer(provider.tracer("test"))
             .with_filter(LevelFilter::INFO),
     );
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Other tests run on other threads without this subscriber; a callsite they reached
-    // first may have cached "nobody listens". Asking again makes this thread's answer count.
-    tracing::callsite::rebuild_interest_cache();
+    let _guard = crate::capture::on_this_thread(subscriber);
 
     let store = TestStore::with(backend, |s| s.tasks.rules = vec![fraud_rule()]).await;
     let app = store.app().await;
