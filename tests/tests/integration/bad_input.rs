@@ -261,6 +261,9 @@ async fn bad_queries_and_paths_are_refused(backend: Backend) {
         ("/v1/reports/counts?by=shoe_size", 422, Some("by")),
         ("/v1/tasks?after=-1", 422, Some("after")),
         ("/v1/audit/records?after=-1", 422, Some("after")),
+        // A route that reads no query parameter refuses them all, not naming them.
+        ("/v1/complaints/1?x=1", 422, None),
+        ("/v1/admin/tokens?subject=anyone", 422, None),
         ("/v1/complaints/not-an-id", 404, None),
         ("/v1/complaints/999999", 404, None),
         ("/v1/nowhere", 404, None),
