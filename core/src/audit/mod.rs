@@ -60,6 +60,9 @@ pub struct Entry {
     pub domain: Option<String>,
     /// References, counts and hashes; never personal data.
     pub details: Value,
+    /// The request this happened in, when it is not the one the appending task serves
+    /// (filings written together in one transaction each keep their own).
+    pub request_id: Option<Option<String>>,
 }
 
 impl Entry {
@@ -70,7 +73,15 @@ impl Entry {
             object: object.into(),
             domain: None,
             details: Value::Object(Default::default()),
+            request_id: None,
         }
+    }
+
+    /// Records `request_id` (None: no request) instead of the current task's request.
+    #[must_use]
+    pub fn in_request(mut self, request_id: Option<String>) -> Self {
+        self.request_id = Some(request_id);
+        self
     }
 
     #[must_use]
@@ -138,6 +149,7 @@ pub async fn append_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> Resu
     for (i, entry) in entries.into_iter().enumerate() {
         let seq = last - count + 1 + i as i64;
         let details = entry.details.to_string();
+        let request_id = entry.request_id.unwrap_or_else(|| request_id.clone());
         let hash = record_hash(
             &prev,
             &Canonical {
@@ -158,7 +170,7 @@ pub async fn append_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> Resu
             action: Set(entry.action),
             object: Set(entry.object),
             domain: Set(entry.domain),
-            request_id: Set(request_id.clone()),
+            request_id: Set(request_id),
             details: Set(details),
             prev_hash: Set(prev.clone()),
             hash: Set(hash.clone()),

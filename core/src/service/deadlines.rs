@@ -428,7 +428,36 @@ pub(crate) async fn store_deadlines(
         .filter(complaint_deadline::Column::ComplaintId.eq(complaint_id))
         .exec(db)
         .await?;
-    let rows: Vec<complaint_deadline::ActiveModel> = computed
+    let rows = deadline_rows(complaint_id, computed, status, now, &previous, fresh);
+    if !rows.is_empty() {
+        complaint_deadline::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if let Some(head) = deadline::headline(&computed.deadlines) {
+        complaint::Entity::update_many()
+            .col_expr(complaint::Column::DueAt, Expr::value(head.due_at))
+            .filter(complaint::Column::Id.eq(complaint_id))
+            .exec(db)
+            .await?;
+    }
+    if let Some(event) = failure_event(complaint_id, computed, actor, now) {
+        event.insert(db).await?;
+    }
+    Ok(())
+}
+
+/// The rows of `computed` for a complaint in `status`. A deadline keeps the time it was met
+/// at from `previous` unless the clocks start afresh.
+pub(crate) fn deadline_rows(
+    complaint_id: i64,
+    computed: &Computed,
+    status: Status,
+    now: DateTime<Utc>,
+    previous: &[complaint_deadline::Model],
+    fresh: bool,
+) -> Vec<complaint_deadline::ActiveModel> {
+    computed
         .deadlines
         .iter()
         .map(|d| {
@@ -452,39 +481,32 @@ pub(crate) async fn store_deadlines(
                 ..Default::default()
             }
         })
-        .collect();
-    if !rows.is_empty() {
-        complaint_deadline::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    if let Some(head) = deadline::headline(&computed.deadlines) {
-        complaint::Entity::update_many()
-            .col_expr(complaint::Column::DueAt, Expr::value(head.due_at))
-            .filter(complaint::Column::Id.eq(complaint_id))
-            .exec(db)
-            .await?;
-    }
-    if let Some(failure) = &computed.failure {
-        EventRecord {
-            complaint_id,
-            kind: "plugin_failure",
-            from_status: None,
-            to_status: None,
-            actor,
-            public: false,
-            body: None,
-            data: Some(json!({
-                "call": "deadlines",
-                "error": failure,
-                "fallback": computed.source,
-            })),
-            at: now,
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(())
+        .collect()
+}
+
+/// The history row saying the region's plugin failed and the fallback answered instead.
+pub(crate) fn failure_event<'a>(
+    complaint_id: i64,
+    computed: &Computed,
+    actor: &'a str,
+    now: DateTime<Utc>,
+) -> Option<EventRecord<'a>> {
+    let failure = computed.failure.as_ref()?;
+    Some(EventRecord {
+        complaint_id,
+        kind: "plugin_failure",
+        from_status: None,
+        to_status: None,
+        actor,
+        public: false,
+        body: None,
+        data: Some(json!({
+            "call": "deadlines",
+            "error": failure,
+            "fallback": computed.source,
+        })),
+        at: now,
+    })
 }
 
 /// Marks the complaint's open deadlines that `status` meets.

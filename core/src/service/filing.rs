@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -10,16 +10,14 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::deadlines::store_deadlines;
-use super::tasks::insert_task;
+use super::group_commit::{Filing, Outcome, Written};
 use super::validate;
 use super::view::ComplaintView;
-use super::{Caller, Complaints, EventRecord};
-use crate::compliance::ComplaintFacts;
+use super::{Caller, Complaints};
 use crate::domain::money::MoneyInput;
 use crate::domain::{Channel, Priority, Reference, Region, Status};
 use crate::error::ServiceError;
-use crate::store::entity::{complaint, customer, idempotency_key, reference_counter};
+use crate::store::entity::{complaint, idempotency_key, reference_counter};
 
 /// A complaint as the API receives it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -83,19 +81,22 @@ pub(crate) const TAG_MAX: usize = 64;
 pub(crate) const TAGS_MAX: usize = 20;
 
 /// A customer's fields, checked and still in the clear.
-struct PlainCustomer {
-    number: Option<String>,
-    name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
+#[derive(Clone)]
+pub(super) struct PlainCustomer {
+    pub number: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
-struct ValidComplaint {
-    customer: Option<PlainCustomer>,
-    complaint: complaint::ActiveModel,
-    received_at: DateTime<Utc>,
-    region: Region,
-    institution: String,
+/// A filing that passed every check, not yet numbered or stored.
+#[derive(Clone)]
+pub(super) struct ValidComplaint {
+    pub customer: Option<PlainCustomer>,
+    pub complaint: complaint::ActiveModel,
+    pub received_at: DateTime<Utc>,
+    pub region: Region,
+    pub institution: String,
 }
 
 impl Complaints {
@@ -134,101 +135,40 @@ impl Complaints {
             })
             .transpose()?;
 
-        let turn = self.write_turn().await;
-        let txn = self.begin_write().await?;
-        // The counter update comes first: it takes the write lock, so the idempotency lookup
-        // below sees every earlier filing with the same key.
-        let reference = next_references(&txn, valid.received_at.year(), 1).await?;
-        if let Some((key, hash)) = &idempotency
-            && let Some(previous) = idempotency_key::Entity::find_by_id(key.clone())
-                .one(&txn)
-                .await?
-        {
-            txn.rollback().await?;
-            drop(turn);
-            return self.replay(previous, hash, caller).await;
-        }
-
-        let stored_customer = match valid.customer {
-            None => None,
-            Some(new) => Some(
-                self.find_or_insert_customer(&txn, new, &valid.institution, valid.region, now)
-                    .await?,
-            ),
+        let filing = Filing {
+            valid,
+            idempotency,
+            actor: actor.0.clone(),
+            token: new_tracking_token(),
+            now,
+            span: tracing::Span::current(),
+            request_id: crate::audit::current_request_id(),
         };
-        let customer_id = stored_customer.as_ref().map(|c| c.id);
-        let token = new_tracking_token();
-        let mut row = valid.complaint;
-        let narrative = match &row.narrative {
-            sea_orm::ActiveValue::Set(v) => v.clone(),
-            _ => None,
-        };
-        let key = self.create_data_key(&txn).await?;
-        row.narrative = Set(narrative
-            .as_deref()
-            .map(|n| key.encrypt(super::personal::NARRATIVE, n)));
-        row.narrative_terms = Set(narrative.as_deref().map(|n| self.keys.terms(n)));
-        row.data_key_id = Set(Some(key.id.clone()));
-        row.reference = Set(reference.to_string());
-        row.customer_id = Set(customer_id);
-        row.tracking_token_hash = Set(Some(token_hash(&token)));
-        row.created_at = Set(now);
-        row.updated_at = Set(now);
-        let mut stored = complaint::Entity::insert(row)
-            .exec_with_returning(&txn)
-            .await?;
-        let id = stored.id;
-        // What was just sealed is known in the clear: no need to read and open it again.
-        stored.narrative = narrative;
-
-        // The rules are asked inside the transaction: the call is bounded by the plugin
-        // sandbox's deadline, and the complaint never exists without its deadlines.
-        let facts = ComplaintFacts::from_rows(&stored, stored_customer.as_ref(), Status::Received);
-        let computed = self.compliance.deadlines(valid.region, facts, &[]).await;
-
-        EventRecord {
-            complaint_id: id,
-            kind: "filed",
-            from_status: None,
-            to_status: Some(Status::Received.as_str()),
-            actor: &actor.0,
-            public: false,
-            body: None,
-            data: None,
-            at: now,
+        match self.submit_filing(filing).await? {
+            Outcome::Replay { key, hash } => {
+                let previous = idempotency_key::Entity::find_by_id(key)
+                    .one(&self.db)
+                    .await?
+                    .ok_or(ServiceError::NotFound)?;
+                self.replay(previous, &hash, caller).await
+            }
+            Outcome::Written(written) => {
+                let Written {
+                    complaint,
+                    customer,
+                    token,
+                } = *written;
+                tracing::info!(complaint_id = complaint.id, reference = %complaint.reference, "complaint filed");
+                Ok(Filed {
+                    // The filer sees what they sent; the answer is not a read to audit.
+                    complaint: self
+                        .present_revealed(complaint, customer, caller, false)
+                        .await?,
+                    tracking_token: Some(token),
+                    replayed: false,
+                })
+            }
         }
-        .insert(&txn)
-        .await?;
-        store_deadlines(&txn, id, &computed, Status::Received, now, &actor.0, false).await?;
-        for spec in self.rule_tasks(&stored, now) {
-            insert_task(&txn, &stored, Some(&key), spec, super::actors::RULES, now).await?;
-        }
-        if let Some((idempotency_key, hash)) = idempotency {
-            // Kept to answer a retry in full, sealed like the complaint's other personal
-            // data: erasure destroys the key (and deletes this row).
-            idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-                key: Set(idempotency_key),
-                request_hash: Set(hash),
-                complaint_id: Set(id),
-                tracking_token: Set(Some(key.encrypt(super::personal::TRACKING_TOKEN, &token))),
-                created_at: Set(now),
-            })
-            .exec_without_returning(&txn)
-            .await?;
-        }
-        txn.commit().await?;
-        drop(turn);
-        self.outbox_written();
-
-        tracing::info!(complaint_id = id, reference = %reference, "complaint filed");
-        Ok(Filed {
-            // The filer sees what they sent; the answer is not a read to audit.
-            complaint: self
-                .present_revealed(stored, stored_customer, caller, false)
-                .await?,
-            tracking_token: Some(token),
-            replayed: false,
-        })
     }
 
     async fn replay(
@@ -431,67 +371,6 @@ impl Complaints {
     }
 }
 
-impl Complaints {
-    /// The customer with this number in this domain (institution and region, found by its
-    /// blind index), or a new one with its own data key and encrypted fields.
-    ///
-    /// Customers are per domain: the fingerprint is keyed with the domain, so the same
-    /// number filed in another region (or at another institution) is another customer.
-    /// Otherwise an agent of one domain, filing with a number from another, would be
-    /// answered with that domain's customer's details and attach the complaint to them.
-    async fn find_or_insert_customer(
-        &self,
-        txn: &impl ConnectionTrait,
-        new: PlainCustomer,
-        institution: &str,
-        region: Region,
-        now: DateTime<Utc>,
-    ) -> Result<customer::Model, ServiceError> {
-        let domain = super::domain_of(institution, <&str>::from(region));
-        let index = new
-            .number
-            .as_deref()
-            .map(|n| self.keys.blind_index(&domain, n));
-        if let Some(index) = &index {
-            let existing = customer::Entity::find()
-                .filter(customer::Column::Institution.eq(institution))
-                .filter(customer::Column::NumberIndex.eq(index.clone()))
-                .filter(customer::Column::ErasedAt.is_null())
-                .one(txn)
-                .await?;
-            if let Some(existing) = existing {
-                return self.reveal_customer(txn, existing).await;
-            }
-        }
-        use super::personal::{EMAIL, NAME, NUMBER, PHONE};
-        let key = self.create_data_key(txn).await?;
-        let seal = |column: &str, v: &Option<String>| v.as_ref().map(|v| key.encrypt(column, v));
-        let model = customer::ActiveModel {
-            customer_number: Set(seal(NUMBER, &new.number)),
-            name: Set(seal(NAME, &new.name)),
-            email: Set(seal(EMAIL, &new.email)),
-            phone: Set(seal(PHONE, &new.phone)),
-            created_at: Set(now),
-            institution: Set(institution.to_owned()),
-            number_index: Set(index),
-            data_key_id: Set(Some(key.id.clone())),
-            erased_at: Set(None),
-            ..Default::default()
-        };
-        let mut stored = customer::Entity::insert(model)
-            .exec_with_returning(txn)
-            .await?;
-        stored.customer_number = new.number;
-        stored.name = new.name;
-        stored.email = new.email;
-        stored.phone = new.phone;
-        Ok(stored)
-    }
-}
-
-/// Reserves `count` consecutive reference numbers in `year` and returns the first.
-///
-/// One upsert does it, so several replicas sharing a database never hand out a number twice.
 /// The stored form of an `Idempotency-Key`: the key within its caller's own namespace.
 /// Keys are chosen by clients, so two callers may pick the same one; scoped, neither can
 /// block the other's filing, learn that the key was used, or be handed the other's
@@ -504,6 +383,10 @@ fn caller_key(actor: &str, key: &str) -> String {
     hex::encode(digest.finalize())
 }
 
+/// Reserves `count` consecutive reference numbers in `year` and returns the first.
+/// With `count` 0 it reserves nothing but still takes the counter's row lock.
+///
+/// One upsert does it, so several replicas sharing a database never hand out a number twice.
 pub(crate) async fn next_references(
     db: &impl ConnectionTrait,
     year: i32,

@@ -5,6 +5,7 @@ mod deadlines;
 mod escalation;
 mod events;
 mod filing;
+mod group_commit;
 pub mod outbox;
 mod personal;
 mod query;
@@ -58,6 +59,8 @@ pub struct Complaints {
     /// Wakes this process's outbox relay after a commit that queued messages; relays on
     /// other replicas find them by polling.
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// Filings waiting to be written together (see [`group_commit`]).
+    filings: Arc<group_commit::FilingQueue>,
     /// The institution of complaints filed without one.
     default_institution: String,
     /// Master and index keys for personal data.
@@ -94,10 +97,14 @@ impl Complaints {
     pub fn new(db: DatabaseConnection, lifecycle: LifecycleSettings) -> Self {
         let write_gate = (db.get_database_backend() == sea_orm::DbBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let filing_gate = write_gate
+            .clone()
+            .unwrap_or_else(|| Arc::new(tokio::sync::Mutex::new(())));
         Self {
             db,
             lifecycle,
             compliance: Compliance::fallback_only(),
+            filings: Arc::new(group_commit::FilingQueue::new(filing_gate)),
             write_gate,
             tasks: Arc::new(TaskSettings::default()),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
@@ -356,6 +363,17 @@ impl EventRecord<'_> {
         audit::append(db, event_audit(&stored, &domain)).await?;
         outbox::domain_events_of(db, std::slice::from_ref(&stored), &owners).await?;
         Ok(stored)
+    }
+
+    /// Writes many rows at once and returns them; the caller appends their audit records
+    /// and queues their domain events.
+    pub(crate) async fn insert_many_returning<'r>(
+        records: impl IntoIterator<Item = EventRecord<'r>>,
+        db: &impl ConnectionTrait,
+    ) -> Result<Vec<complaint_event::Model>, sea_orm::DbErr> {
+        complaint_event::Entity::insert_many(records.into_iter().map(|r| r.into_active()))
+            .exec_with_returning(db)
+            .await
     }
 
     /// Writes many rows at once (the importer) with their domain events; the importer

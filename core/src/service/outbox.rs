@@ -32,12 +32,17 @@ pub(crate) struct OutboxMessage {
 }
 
 impl OutboxMessage {
+    /// The row, carrying the current span's trace context.
     fn into_active(self, at: DateTime<Utc>) -> outbox::ActiveModel {
+        self.into_row(at, crate::telemetry::trace_headers_json())
+    }
+
+    fn into_row(self, at: DateTime<Utc>, headers: Option<String>) -> outbox::ActiveModel {
         outbox::ActiveModel {
             subject: Set(self.subject),
             msg_id: Set(self.msg_id),
             payload: Set(self.payload.to_string()),
-            headers: Set(crate::telemetry::trace_headers_json()),
+            headers: Set(headers),
             complaint_id: Set(self.complaint_id),
             created_at: Set(at),
             sent_at: Set(None),
@@ -120,6 +125,16 @@ pub(crate) async fn domain_events_of(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// The outbox row of one freshly written history row, with the trace context `headers` of
+/// the request that wrote it.
+pub(crate) fn domain_event_row(
+    event: &complaint_event::Model,
+    owner: &Owner,
+    headers: Option<String>,
+) -> outbox::ActiveModel {
+    domain_event(event, owner).into_row(event.at, headers)
 }
 
 fn domain_event(event: &complaint_event::Model, owner: &Owner) -> OutboxMessage {

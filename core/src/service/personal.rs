@@ -23,16 +23,35 @@ impl Complaints {
         &self,
         db: &impl ConnectionTrait,
     ) -> Result<DataKey, ServiceError> {
-        let (key, wrapped) = self.keys.new_data_key();
-        data_key::Entity::insert(data_key::ActiveModel {
-            id: Set(wrapped.id),
-            master_key_id: Set(wrapped.master_key_id),
-            wrapped: Set(wrapped.wrapped),
-            created_at: Set(Utc::now()),
-        })
-        .exec_without_returning(db)
-        .await?;
-        Ok(key)
+        let mut keys = self.create_data_keys(db, 1).await?;
+        Ok(keys.remove(0))
+    }
+
+    /// `count` new data keys, stored wrapped with one statement in the caller's transaction.
+    pub(crate) async fn create_data_keys(
+        &self,
+        db: &impl ConnectionTrait,
+        count: usize,
+    ) -> Result<Vec<DataKey>, ServiceError> {
+        let now = Utc::now();
+        let (keys, rows): (Vec<DataKey>, Vec<data_key::ActiveModel>) = (0..count)
+            .map(|_| {
+                let (key, wrapped) = self.keys.new_data_key();
+                let row = data_key::ActiveModel {
+                    id: Set(wrapped.id),
+                    master_key_id: Set(wrapped.master_key_id),
+                    wrapped: Set(wrapped.wrapped),
+                    created_at: Set(now),
+                };
+                (key, row)
+            })
+            .unzip();
+        if !rows.is_empty() {
+            data_key::Entity::insert_many(rows)
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(keys)
     }
 
     /// The data key with this id; None when there is none (erased, or never made).

@@ -5,8 +5,11 @@
 use std::cell::Cell;
 
 use futures_util::future::{join, join_all};
+use redress::audit;
 use redress::bus::{Bus, BusConfig};
+use redress::store::entity::{audit_record, complaint, complaint_event};
 use redress::workers::relay::Relay;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -219,8 +222,107 @@ async fn parallel_transitions_are_checked_again_on_the_fresh_row(backend: Backen
     store.finish().await;
 }
 
+/// Twenty filings at once, as a busy server receives them: fresh ones, retries sent twice
+/// with one Idempotency-Key, and four for one new customer number. Written together, each
+/// still gets its own complaint, reference, history and audit record; the retries get
+/// their first filing back; the four share one customer; and fewer transactions than
+/// filings were needed.
+async fn filings_sent_at_once_are_written_together_and_each_kept_apart(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let app = store.app().await;
+    let fresh = |n: usize| {
+        let mut body = new_complaint();
+        body["customer"]["customer_number"] = json!(format!("CUST-GROUP-{n}"));
+        body
+    };
+    let mut requests = Vec::new();
+    for n in 0..8 {
+        requests.push(post_json("/v1/complaints", &fresh(n)));
+    }
+    for n in 0..4 {
+        for _ in 0..2 {
+            requests.push(
+                post_json("/v1/complaints", &fresh(100 + n))
+                    .insert_header(("Idempotency-Key", format!("group-retry-{n}"))),
+            );
+        }
+    }
+    for _ in 0..4 {
+        requests.push(post_json("/v1/complaints", &fresh(200)));
+    }
+    let answers = join_all(requests.into_iter().map(|r| send(&app, r))).await;
+
+    let status = |i: usize| answers[i].0;
+    let id = |i: usize| answers[i].1["complaint"]["id"].as_i64().expect("an id");
+    for i in (0..8).chain(16..20) {
+        assert_eq!(status(i), 201, "{}", answers[i].1);
+    }
+    for n in 0..4 {
+        let (first, second) = (8 + 2 * n, 9 + 2 * n);
+        let mut pair = [status(first), status(second)];
+        pair.sort_unstable();
+        assert_eq!(pair, [200, 201], "retry pair {n}: {answers:?}");
+        assert_eq!(id(first), id(second), "retry pair {n}");
+        assert_eq!(
+            answers[first].1["tracking_token"], answers[second].1["tracking_token"],
+            "a retry is answered with the first filing's tracking token"
+        );
+    }
+
+    let filed: Vec<complaint::Model> = complaint::Entity::find()
+        .order_by_asc(complaint::Column::Id)
+        .all(store.complaints.db())
+        .await
+        .unwrap();
+    assert_eq!(filed.len(), 16, "one complaint per filing, none per retry");
+    let mut numbers: Vec<i64> = filed
+        .iter()
+        .map(|c| c.reference.rsplit('-').next().unwrap().parse().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (numbers[0]..numbers[0] + 16).collect::<Vec<_>>(),
+        "references are consecutive, with no number lost to a retry"
+    );
+    let shared: Vec<Option<i64>> = (16..20)
+        .map(|i| filed.iter().find(|c| c.id == id(i)).unwrap().customer_id)
+        .collect();
+    assert!(shared[0].is_some());
+    assert!(shared.iter().all(|c| *c == shared[0]), "{shared:?}");
+    let customers: std::collections::HashSet<Option<i64>> =
+        filed.iter().map(|c| c.customer_id).collect();
+    assert_eq!(customers.len(), 8 + 4 + 1);
+
+    let records: Vec<audit_record::Model> = audit_record::Entity::find()
+        .filter(audit_record::Column::Action.eq("complaint.filed"))
+        .all(store.complaints.db())
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 16);
+    let requests: std::collections::HashSet<_> =
+        records.iter().map(|r| r.request_id.clone()).collect();
+    assert_eq!(requests.len(), 16, "each filing keeps its own request id");
+    assert!(requests.iter().all(Option::is_some));
+    let appends: std::collections::HashSet<_> = records.iter().map(|r| r.at).collect();
+    assert!(
+        appends.len() < 16,
+        "filings waiting together are written in one transaction"
+    );
+    let events = complaint_event::Entity::find()
+        .filter(complaint_event::Column::Kind.eq("filed"))
+        .all(store.complaints.db())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 16);
+    let report = audit::verify(store.complaints.db(), None).await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.problem);
+    store.finish().await;
+}
+
 crate::on_both_backends!(
     parallel_answers_to_one_task_leave_one_winner_and_no_storage_failure,
     parallel_updates_without_a_version_all_apply,
     parallel_transitions_are_checked_again_on_the_fresh_row,
+    filings_sent_at_once_are_written_together_and_each_kept_apart,
 );
