@@ -18,15 +18,6 @@ pub(crate) const PHONE: &str = "customers.phone";
 pub(crate) const NUMBER: &str = "customers.customer_number";
 
 impl Complaints {
-    /// A new data key, stored wrapped in the caller's transaction.
-    pub(crate) async fn create_data_key(
-        &self,
-        db: &impl ConnectionTrait,
-    ) -> Result<DataKey, ServiceError> {
-        let mut keys = self.create_data_keys(db, 1).await?;
-        Ok(keys.remove(0))
-    }
-
     /// `count` new data keys, stored wrapped with one statement in the caller's transaction.
     pub(crate) async fn create_data_keys(
         &self,

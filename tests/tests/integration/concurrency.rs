@@ -9,7 +9,7 @@ use redress::audit;
 use redress::bus::{Bus, BusConfig};
 use redress::store::entity::{audit_record, complaint, complaint_event};
 use redress::workers::relay::Relay;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -320,9 +320,80 @@ async fn filings_sent_at_once_are_written_together_and_each_kept_apart(backend: 
     store.finish().await;
 }
 
+/// A filing the database refuses (here a trigger refuses its product) fails alone: the
+/// filings written in the same group are written again without it and stand, and its
+/// reference number is not lost.
+async fn a_filing_the_database_refuses_does_not_sink_its_group(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let refused = "Refused by a trigger";
+    let ddl = match backend {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON complaints \
+             WHEN NEW.product = '{refused}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )],
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_one() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.product = '{refused}' THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON complaints \
+             FOR EACH ROW EXECUTE FUNCTION refuse_one()"
+                .to_owned(),
+        ],
+    };
+    for sql in ddl {
+        store
+            .complaints
+            .db()
+            .execute_unprepared(&sql)
+            .await
+            .unwrap();
+    }
+    let app = store.app().await;
+    let mut poisoned = new_complaint();
+    poisoned["product"] = json!(refused);
+    let bodies: Vec<Value> = (0..6)
+        .map(|n| {
+            if n == 2 {
+                poisoned.clone()
+            } else {
+                new_complaint()
+            }
+        })
+        .collect();
+    let answers = join_all(
+        bodies
+            .iter()
+            .map(|b| send(&app, post_json("/v1/complaints", b))),
+    )
+    .await;
+    for (n, (status, body)) in answers.iter().enumerate() {
+        let expected = if n == 2 { 503 } else { 201 };
+        assert_eq!(*status, expected, "filing {n}: {body}");
+    }
+    assert_eq!(answers[2].1["error"]["code"], "storage_unavailable");
+    let filed = complaint::Entity::find()
+        .all(store.complaints.db())
+        .await
+        .unwrap();
+    assert_eq!(filed.len(), 5);
+    assert!(filed.iter().all(|c| c.product != refused));
+    let mut numbers: Vec<i64> = filed
+        .iter()
+        .map(|c| c.reference.rsplit('-').next().unwrap().parse().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (numbers[0]..numbers[0] + 5).collect::<Vec<_>>());
+    let report = audit::verify(store.complaints.db(), None).await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.problem);
+    store.finish().await;
+}
+
 crate::on_both_backends!(
     parallel_answers_to_one_task_leave_one_winner_and_no_storage_failure,
     parallel_updates_without_a_version_all_apply,
     parallel_transitions_are_checked_again_on_the_fresh_row,
     filings_sent_at_once_are_written_together_and_each_kept_apart,
+    a_filing_the_database_refuses_does_not_sink_its_group,
 );
