@@ -15,6 +15,7 @@
 //! its outbox messages and plugin call. If a group's transaction fails, each of its
 //! filings is written again alone, so one filing cannot sink the others.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -372,9 +373,8 @@ impl Complaints {
                     continue;
                 };
                 let key = (row.institution.clone(), index);
-                if !stored.contains_key(&key) {
-                    let revealed = self.reveal_customer(txn, row).await?;
-                    stored.insert(key, revealed);
+                if let Entry::Vacant(slot) = stored.entry(key) {
+                    slot.insert(self.reveal_customer(txn, row).await?);
                 }
             }
         }
