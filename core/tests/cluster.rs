@@ -116,6 +116,19 @@ async fn a_task_travels_from_filing_to_the_worker_binary_and_back() {
     .await;
     let task = get(&base, &format!("/v1/tasks/{task_id}")).await;
     assert_eq!(task["answered_by"], "fraud:analyst-1");
+    // HEAD is answered as GET, with the same access check and no body on the wire.
+    let client = reqwest::Client::new();
+    let head = |token: Option<&str>| {
+        let mut req = client.head(format!("{}/v1/tasks/{task_id}", base.url));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let seen = head(Some(&base.token)).await.expect("HEAD is answered");
+    assert_eq!(seen.status(), 200);
+    assert!(seen.bytes().await.unwrap().is_empty());
+    assert_eq!(head(None).await.unwrap().status(), 401);
     assert_eq!(task["answer"], "Confirmed: opened with a stolen identity.");
     let history = get(&base, &format!("/v1/complaints/{complaint}/events")).await;
     assert!(

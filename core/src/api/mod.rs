@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::http::Method;
+use actix_web::middleware::{ErrorHandlers, Next, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
 
@@ -60,6 +61,7 @@ pub fn app(
         .app_data(web::PayloadConfig::new(body_limit))
         .wrap(ErrorHandlers::new().default_handler(error::render_framework_error))
         .wrap(from_fn(access::guard))
+        .wrap(from_fn(head_as_get))
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/openapi.json").route(web::get().to(openapi::document)))
@@ -140,6 +142,19 @@ pub fn app(
             resource("/v1/customers/{id}/erase").route(web::post().to(subject::erase_customer)),
         )
         .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
+}
+
+/// Answers HEAD as the GET it stands for, so every readable route also answers HEAD
+/// (RFC 9110, section 9.3.2) with the same checks and audit. The connection's codec
+/// remembers the method on the wire and sends no body back.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// A resource that answers 405 to methods it has no route for.

@@ -38,6 +38,7 @@ pub struct NewComplaint {
     pub sub_issue: Option<String>,
     pub narrative: Option<String>,
     pub company: Option<String>,
+    /// The customer's US state or territory as its USPS code (`CA`, `PR`, `AE`).
     pub consumer_state: Option<String>,
     pub consumer_zip: Option<String>,
     pub amount_disputed: Option<MoneyInput>,
@@ -59,6 +60,7 @@ pub struct NewComplaint {
 pub struct NewCustomer {
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Digits with `+`, spaces, `-`, `.`, `/` or brackets, and an optional extension.
     pub phone: Option<String>,
     /// The institution's own customer number; a known number reuses the customer record.
     pub customer_number: Option<String>,
@@ -252,7 +254,7 @@ impl Complaints {
                 )?,
                 name: validate::optional_text("customer.name", c.name.as_deref(), NAME_MAX)?,
                 email: validate::email("customer.email", c.email.as_deref())?,
-                phone: validate::optional_text("customer.phone", c.phone.as_deref(), 32)?,
+                phone: validate::phone("customer.phone", c.phone.as_deref())?,
             }),
         };
         if let Some(c) = &customer
@@ -307,10 +309,9 @@ impl Complaints {
                 input.company.as_deref(),
                 NAME_MAX,
             )?),
-            consumer_state: Set(validate::optional_text(
+            consumer_state: Set(validate::us_state(
                 "consumer_state",
                 input.consumer_state.as_deref(),
-                8,
             )?),
             consumer_zip: Set(validate::optional_text(
                 "consumer_zip",

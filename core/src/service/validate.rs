@@ -243,6 +243,69 @@ pub fn email(field: &str, value: Option<&str>) -> Result<Option<String>, Service
     Ok(Some(address))
 }
 
+/// Two-letter codes the US Postal Service gives states, the District of Columbia,
+/// territories, freely associated states and military post offices (USPS Publication 28,
+/// appendix B): the codes the CFPB's `State` column carries.
+const US_STATES: [&str; 63] = [
+    "AA", "AE", "AK", "AL", "AP", "AR", "AS", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "FM", "GA",
+    "GU", "HI", "IA", "ID", "IL", "IN", "KS", "KY", "LA", "MA", "MD", "ME", "MH", "MI", "MN", "MO",
+    "MP", "MS", "MT", "NC", "ND", "NE", "NH", "NJ", "NM", "NV", "NY", "OH", "OK", "OR", "PA", "PR",
+    "PW", "RI", "SC", "SD", "TN", "TX", "UM", "UT", "VA", "VI", "VT", "WA", "WI", "WV", "WY",
+];
+
+/// A US state or territory as its USPS code, upper-cased (`ca` is stored as `CA`).
+pub fn us_state(field: &str, value: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(code) = optional_text(field, value, 64)?.map(|c| c.to_ascii_uppercase()) else {
+        return Ok(None);
+    };
+    if US_STATES.binary_search(&code.as_str()).is_err() {
+        return Err(ServiceError::invalid(
+            field,
+            "invalid_state",
+            format!("{field} is not a US state or territory code such as CA or PR"),
+        ));
+    }
+    Ok(Some(code))
+}
+
+/// A telephone number as people write it: `+44 20 7946 0958`, `(555) 010-4477 ext. 12`.
+/// Only its shape is checked (digits with `+`, spaces, `-`, `.`, `/` and brackets, 5 to 15
+/// digits as E.164 allows, then an optional extension), not whether it is assigned.
+pub fn phone(field: &str, value: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(number) = optional_text(field, value, 32)? else {
+        return Ok(None);
+    };
+    let lower = number.to_ascii_lowercase();
+    let (main, extension) = match lower.find(|c: char| c.is_ascii_alphabetic()) {
+        None => (lower.as_str(), None),
+        Some(at) => {
+            let rest = &lower[at..];
+            let digits = ["extension", "ext.", "ext", "x"]
+                .iter()
+                .find_map(|word| rest.strip_prefix(word))
+                .map(str::trim_start);
+            (&lower[..at], Some(digits.unwrap_or(rest)))
+        }
+    };
+    let digits = main.bytes().filter(u8::is_ascii_digit).count();
+    let main_ok = main
+        .trim_start()
+        .trim_start_matches('+')
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')'))
+        && (5..=15).contains(&digits);
+    let extension_ok = extension
+        .is_none_or(|e| (1..=6).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_digit()));
+    if !main_ok || !extension_ok {
+        return Err(ServiceError::invalid(
+            field,
+            "invalid_phone",
+            format!("{field} is not a telephone number such as +44 20 7946 0958"),
+        ));
+    }
+    Ok(Some(number))
+}
+
 /// An institution slug: 1 to 64 of `a-z`, `0-9` and `-`, starting with a letter or digit.
 pub fn institution(field: &str, value: &str) -> Result<String, ServiceError> {
     let v = value.trim();
@@ -265,7 +328,7 @@ pub fn institution(field: &str, value: &str) -> Result<String, ServiceError> {
 mod tests {
     use super::*;
 
-    fn code(result: Result<NaiveDate, ServiceError>) -> &'static str {
+    fn code<T>(result: Result<T, ServiceError>) -> &'static str {
         match result {
             Ok(_) => "ok",
             Err(ServiceError::Invalid { code, .. }) => code,
@@ -300,6 +363,43 @@ mod tests {
             "2020-01-01T00:00",
         ] {
             assert_eq!(code(day("d", bad)), "invalid_value", "{bad}");
+        }
+    }
+
+    #[test]
+    fn phone_numbers_are_taken_as_people_write_them() {
+        for good in [
+            "+44 20 7946 0958",
+            "(555) 010-4477",
+            "555.010.4477 ext. 12",
+            "+1 555 010 4477 x7",
+            "+65 6123 4567",
+            "+86 10 1234 5678",
+            "0044/20/7946/0958",
+        ] {
+            assert_eq!(phone("p", Some(good)).unwrap().as_deref(), Some(good));
+        }
+        assert_eq!(phone("p", Some("  ")).unwrap(), None);
+        for bad in [
+            "call me",
+            "1234",
+            "+1 555 010 4477 99999999",
+            "555-0104 ext",
+            "555-0104 ext. twelve",
+            "555_010_4477",
+            "+44 20 7946 0958 #3",
+        ] {
+            assert_eq!(code(phone("p", Some(bad))), "invalid_phone", "{bad}");
+        }
+    }
+
+    #[test]
+    fn states_are_usps_codes_in_capitals() {
+        assert_eq!(us_state("s", Some(" ca ")).unwrap().as_deref(), Some("CA"));
+        assert_eq!(us_state("s", Some("AE")).unwrap().as_deref(), Some("AE"));
+        assert_eq!(us_state("s", None).unwrap(), None);
+        for bad in ["ZZ", "C", "California", "UK", "C4"] {
+            assert_eq!(code(us_state("s", Some(bad))), "invalid_state", "{bad}");
         }
     }
 }

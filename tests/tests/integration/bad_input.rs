@@ -152,6 +152,34 @@ async fn bad_filings_are_refused_with_the_field_named(backend: Backend) {
             Some("customer.email"),
         ),
         (
+            "a phone number with letters",
+            with(|b| b["customer"]["phone"] = json!("call my mother")),
+            422,
+            "invalid_phone",
+            Some("customer.phone"),
+        ),
+        (
+            "a phone number too short to dial",
+            with(|b| b["customer"]["phone"] = json!("12-34")),
+            422,
+            "invalid_phone",
+            Some("customer.phone"),
+        ),
+        (
+            "a state that does not exist",
+            with(|b| b["consumer_state"] = json!("ZZ")),
+            422,
+            "invalid_state",
+            Some("consumer_state"),
+        ),
+        (
+            "a state written out",
+            with(|b| b["consumer_state"] = json!("California")),
+            422,
+            "invalid_state",
+            Some("consumer_state"),
+        ),
+        (
             "bad time zone",
             with(|b| b["customer_time_zone"] = json!("Mars/Olympus_Mons")),
             422,
@@ -272,6 +300,23 @@ async fn bad_queries_and_paths_are_refused(backend: Backend) {
         assert_eq!(got, status, "{uri}: {body}");
         assert_eq!(body["error"]["field"].as_str(), field, "{uri}: {body}");
     }
+    // HEAD stands for GET: the same checks, so the same refusals.
+    let (got, body) = send(
+        &app,
+        actix_web::test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/v1/complaints?limit=0"),
+    )
+    .await;
+    assert_eq!((got, body["error"]["field"].as_str()), (422, Some("limit")));
+    let (got, _) = send(
+        &app,
+        actix_web::test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/v1/complaints"),
+    )
+    .await;
+    assert_eq!(got, 200);
     let (got, body) = send(
         &app,
         actix_web::test::TestRequest::delete().uri("/v1/complaints"),
